@@ -1,0 +1,176 @@
+"""The ``cislink`` command line.
+
+Every subcommand is a small function that parses, calls a layer and prints. Errors a user can fix
+(:class:`~cislink.errors.CislinkError`) are printed as a message and exit with code 2; argparse's
+own usage errors exit with 2 as well. Imports of the heavy layers happen inside the subcommands,
+so ``cislink --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cislink import __version__
+from cislink.errors import CislinkError
+
+log = logging.getLogger("cislink")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a message that names the command and what is allowed, exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\nRun '{self.prog} --help' for the options.\n")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+# ---- network ------------------------------------------------------------------------------------
+
+
+def _cmd_network(args: argparse.Namespace) -> int:
+    from cislink.orbits import build_network
+
+    scenario = _load_scenario_arg(args.scenario) if args.scenario else None
+    network = build_network(scenario, use_cache=not args.no_cache)
+    for name in (args.origin, args.destination):
+        if name is not None:
+            network.node(name)  # raises a NetworkError naming the known nodes
+    arcs = [
+        a
+        for a in network.arcs()
+        if (args.origin is None or a.origin == args.origin)
+        and (args.destination is None or a.destination == args.destination)
+    ]
+    if args.json:
+        keys = (
+            "origin",
+            "destination",
+            "dv_m_s",
+            "tof_days",
+            "source",
+            "debris_margin_m_s",
+            "dv_total_m_s",
+            "conjunctions_per_transit",
+            "method",
+        )
+        print(json.dumps([{k: a.to_record()[k] for k in keys} for a in arcs], indent=2))
+        return 0
+    rows = [
+        (
+            a.origin,
+            a.destination,
+            f"{a.dv_m_s:,.0f}",
+            f"{a.debris_margin_m_s:.1f}",
+            f"{a.tof_days:.4g}",
+            f"{a.conjunctions_per_transit:.1e}",
+            a.method,
+            a.source,
+        )
+        for a in arcs
+    ]
+    header = (
+        "from",
+        "to",
+        "dv m/s",
+        "margin m/s",
+        "TOF days",
+        "conj.",
+        "method",
+        "source (full: --json)",
+    )
+    print(f"Orbit network: {len(network.node_names)} nodes, {len(arcs)} of {len(network)} arcs")
+    print(format_table(header, rows, right={2, 3, 4, 5}))
+    return 0
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int] = frozenset()) -> str:
+    """A plain fixed-width table; the last column is cut to the terminal's width."""
+    import shutil
+
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    total = shutil.get_terminal_size((120, 40)).columns
+    used = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    widths[-1] = max(12, min(widths[-1], total - used))
+
+    def fmt(row: Sequence[str]) -> str:
+        cells = []
+        for i, (cell, w) in enumerate(zip(row, widths, strict=True)):
+            text = str(cell)
+            if len(text) > w:
+                text = text[: w - 1] + "…"
+            cells.append(text.rjust(w) if i in right else text.ljust(w))
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(header), rule, *(fmt(r) for r in rows)])
+
+
+def _load_scenario_arg(path: str) -> Any:
+    from cislink.scenarios import load
+
+    return load(path)
+
+
+# ---- parser ---------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="cislink",
+        description="Plan and operate a cislunar logistics network.",
+    )
+    parser.add_argument("--version", action="version", version=f"cislink {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("network", help="print the orbit network's arcs (delta-v, time of flight, margins)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of arcs instead of a table")
+    p.add_argument("--scenario", metavar="FILE", help="use the nodes and arc overrides of a scenario file")
+    p.add_argument("--from", dest="origin", metavar="NODE", help="only arcs leaving NODE")
+    p.add_argument("--to", dest="destination", metavar="NODE", help="only arcs arriving at NODE")
+    p.add_argument("--no-cache", action="store_true", help="recompute instead of reading the disk cache")
+    p.set_defaults(handler=_cmd_network)
+
+    for extra in _EXTRA_COMMANDS:
+        extra(sub)
+    return parser
+
+
+#: Subcommands registered by later layers (scenarios, planner, ...): functions adding a parser.
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except CislinkError as exc:
+        print(f"cislink {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""console layer (see DESIGN.md)."""
