@@ -124,6 +124,35 @@ def _load_scenario_arg(path: str) -> Any:
     return load(path)
 
 
+# ---- scenarios -----------------------------------------------------------------------------------
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from cislink.scenarios import bundled
+
+    items = bundled()
+    if args.json:
+        print(
+            json.dumps([{"name": b.name, "path": str(b.path), "description": b.description} for b in items], indent=2)
+        )
+        return 0
+    print(format_table(("name", "description", "path"), [(b.name, b.description, str(b.path)) for b in items]))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from cislink.scenarios import load
+
+    s = load(args.file)
+    demand = sum(sum(st.annual_demand_kg().values()) for st in s.stations)
+    print(
+        f"ok: {s.name}: {len(s.nodes)} nodes, {len(s.launch_vehicles)} launch vehicles, {len(s.vehicles)} vehicles, "
+        f"{len(s.stations)} stations ({demand:,.0f} kg/yr), {len(s.disruptions)} disruptions, "
+        f"horizon {s.planner.horizon_months} months, policy {s.policy}"
+    )
+    return 0
+
+
 # ---- parser ---------------------------------------------------------------------------------------
 
 
@@ -144,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="destination", metavar="NODE", help="only arcs arriving at NODE")
     p.add_argument("--no-cache", action="store_true", help="recompute instead of reading the disk cache")
     p.set_defaults(handler=_cmd_network)
+
+    p = sub.add_parser("scenarios", help="list the bundled scenarios")
+    p.add_argument("--json", action="store_true", help="print a JSON list (name, path, description)")
+    p.set_defaults(handler=_cmd_scenarios)
+
+    p = sub.add_parser("validate", help="check a scenario file and print a one-line summary")
+    p.add_argument("file", metavar="FILE", help="a scenario .toml file or a bundled scenario's name")
+    p.set_defaults(handler=_cmd_validate)
 
     for extra in _EXTRA_COMMANDS:
         extra(sub)

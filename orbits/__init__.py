@@ -6,7 +6,8 @@ vehicle is during a leg, and :class:`DebrisModel`. Only ``_astro`` talks to the 
 
 from __future__ import annotations
 
-from cislink.orbits.network import Arc, Network, NodeInfo, build_network, cache_dir, topology
+from cislink.orbits.network import Arc, Network, NodeInfo, build_network, cache_dir
+from cislink.scenarios.nodes import topology
 
 __all__ = ["Arc", "Network", "NodeInfo", "Transfer", "build_network", "cache_dir", "topology"]
 

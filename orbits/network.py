@@ -25,7 +25,7 @@ import networkx as nx
 
 from cislink import __version__
 from cislink.errors import NetworkError
-from cislink.scenarios.nodes import REFERENCE_NODES, ArcOverride, NodeSpec
+from cislink.scenarios.nodes import REFERENCE_NODES, ArcOverride, NodeSpec, TopologyError, topology
 
 log = logging.getLogger(__name__)
 
@@ -151,22 +151,6 @@ def cache_dir() -> Path:
     return Path(base) / "cislink"
 
 
-def topology(nodes: Sequence[NodeSpec]) -> list[tuple[str, str]]:
-    """The study's arcs: space nodes all connected; each surface site to its body's lowest orbit."""
-    space = [n for n in nodes if n.kind != "surface"]
-    pairs = [(a.name, b.name) for a in space for b in space if a.name != b.name]
-    for site in (n for n in nodes if n.kind == "surface"):
-        orbits = [n for n in space if n.body == site.body and n.kind == "circular"]
-        if not orbits:
-            raise NetworkError(
-                f"surface node '{site.name}' on {site.body} has no circular orbit of {site.body} "
-                f"to connect to; add one (kind = 'circular', body = '{site.body}')"
-            )
-        low = min(orbits, key=lambda n: n.altitude_km)
-        pairs += [(site.name, low.name), (low.name, site.name)]
-    return pairs
-
-
 def _check_nodes(nodes: Sequence[NodeSpec]) -> None:
     seen: set[str] = set()
     for n in nodes:
@@ -195,7 +179,11 @@ def _compute(nodes: Sequence[NodeSpec], debris: Any) -> dict[str, Any]:
     by_name = {n.name: n for n in nodes}
     calc = ArcCalculator(by_name, g)
     arcs = []
-    for origin, destination in topology(nodes):
+    try:
+        pairs = topology(nodes)
+    except TopologyError as exc:
+        raise NetworkError(str(exc)) from None
+    for origin, destination in pairs:
         fig = calc.compute(origin, destination)
         days = residence_days(fig, by_name, g)
         arcs.append(

@@ -293,3 +293,36 @@ REFERENCE_NODES: tuple[NodeSpec, ...] = (
         description="Mars surface base",
     ),
 )
+
+
+class TopologyError(ValueError):
+    """The nodes cannot form the study's network (e.g. a surface site with no orbit above it)."""
+
+
+def topology(nodes: list[NodeSpec] | tuple[NodeSpec, ...]) -> list[tuple[str, str]]:
+    """The study's arcs: space nodes all connected; each surface site to its body's lowest orbit."""
+    space = [n for n in nodes if n.kind != "surface"]
+    pairs = [(a.name, b.name) for a in space for b in space if a.name != b.name]
+    for site in (n for n in nodes if n.kind == "surface"):
+        orbits = [n for n in space if n.body == site.body and n.kind == "circular"]
+        if not orbits:
+            raise TopologyError(
+                f"surface node '{site.name}' on {site.body} has no circular orbit of {site.body} "
+                f"to connect to; add one (kind = 'circular', body = '{site.body}')"
+            )
+        low = min(orbits, key=lambda n: n.altitude_km)
+        pairs += [(site.name, low.name), (low.name, site.name)]
+    return pairs
+
+
+def launch_class(node: NodeSpec) -> str | None:
+    """Which launch-vehicle payload figure applies to a node: ``leo``, ``geo``, ``tli`` or ``None``.
+
+    Earth orbits below 2,000 km use the LEO figure, higher Earth orbits the GEO figure, lunar-vicinity
+    orbits the trans-lunar-injection figure. Surfaces and Mars are not reached by a launch alone.
+    """
+    if node.kind == "surface" or node.body == "mars":
+        return None
+    if node.body == "earth":
+        return "leo" if node.altitude_km <= 2000.0 else "geo"
+    return "tli"
