@@ -171,6 +171,8 @@ def _format(exc: ValidationError, text: str, where: str) -> str:
     for err in errors[:5]:
         loc = tuple(err["loc"])
         path = field_path(loc)
+        if not loc:  # a cross-field check: its message starts with the field path
+            loc = _path_to_loc(_describe(err).split(":", 1)[0])
         line = _find_line(text, loc) if text else None
         at = f"{where}, line {line}" if line else where
         detail = _describe(err)
@@ -179,6 +181,22 @@ def _format(exc: ValidationError, text: str, where: str) -> str:
     if len(errors) > 5:
         lines.append(f"... and {len(errors) - 5} more problem(s)")
     return "\n".join(lines)
+
+
+_PATH = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*$")
+
+
+def _path_to_loc(path: str) -> tuple[int | str, ...]:
+    """``stations[2].crew`` -> ``('stations', 2, 'crew')``; ``()`` if it is not a field path."""
+    if not _PATH.match(path):
+        return ()
+    loc: list[int | str] = []
+    for part in path.split("."):
+        name, _, rest = part.partition("[")
+        loc.append(name)
+        if rest:
+            loc.append(int(rest.rstrip("]")))
+    return tuple(loc)
 
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")

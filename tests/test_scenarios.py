@@ -243,3 +243,11 @@ def test_schema_doc_is_generated_from_the_models() -> None:
 
     committed = (Path(__file__).resolve().parents[1] / "scenarios" / "README.md").read_text()
     assert committed.strip() == render().strip(), "regenerate: python -m cislink.scenarios.docs > scenarios/README.md"
+
+
+def test_cross_field_errors_carry_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(REFERENCE_TEXT.replace('node = "nrho"', 'node = "nhro"'))
+    line = next(i for i, t in enumerate(bad.read_text().splitlines(), 1) if "nhro" in t)
+    with pytest.raises(ScenarioError, match=rf"line {line}: stations\[1\]\.node: unknown node 'nhro'"):
+        load(bad)
