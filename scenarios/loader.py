@@ -8,6 +8,7 @@ not a ``tomllib`` error, not a ``UnicodeDecodeError``, not a pydantic traceback.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import tomllib
@@ -36,15 +37,16 @@ class BundledScenario:
     description: str
 
 
-def bundled() -> list[BundledScenario]:
-    """The scenarios shipped with cislink."""
+@functools.cache
+def bundled() -> tuple[BundledScenario, ...]:
+    """The scenarios shipped with cislink (read once per process)."""
     out = []
     for entry in sorted(resources.files(BUNDLED_PACKAGE).joinpath("data").iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".toml"):
             path = Path(str(entry))
             data = tomllib.loads(path.read_text(encoding="utf-8"))
             out.append(BundledScenario(data.get("name", path.stem), path, data.get("description", "")))
-    return out
+    return tuple(out)
 
 
 def resolve(name_or_path: str | Path) -> Path:
