@@ -16,3 +16,7 @@ class CislinkError(Exception):
 
 class NetworkError(CislinkError):
     """The orbit network was asked for something it does not have or cannot compute."""
+
+
+class PlannerError(CislinkError):
+    """The planner cannot build or solve a problem (missing data, or a solver that found no plan)."""

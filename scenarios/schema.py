@@ -65,6 +65,9 @@ class Vehicle(_Model):
         default_factory=list, description="Nodes the vehicle may fly between; empty means every space node."
     )
     reliability: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = 0.995
+    turnaround_days: NonNegFloat = Field(
+        default=1.0, description="Docking, loading and refuelling time added to every leg (planner fleet sizing)."
+    )
 
 
 class Commodity(_Model):

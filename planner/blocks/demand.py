@@ -1,0 +1,30 @@
+"""Customer demand, soft (study eq 4 with a shortfall variable).
+
+Each demand lump (station or servicer, commodity, month) is met at its node or falls short; the
+shortfall is a variable with a penalty per kg far above any supply cost
+(``planner.shortfall_penalty_usd_per_kg``), so no scenario or disruption makes the model infeasible,
+and the plan reports what could not be delivered.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyomo.environ as pyo
+
+from cislink.planner.blocks.context import Context
+
+if TYPE_CHECKING:
+    from cislink.planner.inputs import Inputs
+
+
+def define_demand(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
+    keys = sorted(inp.demand)
+    m.demand_index = pyo.Set(initialize=keys, dimen=3)
+    m.shortfall = pyo.Var(m.demand_index, domain=pyo.NonNegativeReals, bounds=lambda _m, *k: (0.0, inp.demand[k]))
+    weight = {s.index: s.weight for s in inp.steps}
+    for name, c, t in keys:
+        node = inp.demand_node[name]
+        ctx.constant[(node, c, t)] -= inp.demand[(name, c, t)]
+        ctx.add(node, c, t, 1.0, m.shortfall[name, c, t])
+        ctx.cost("shortfall_penalty", weight[t] * inp.shortfall_penalty_usd_per_kg, m.shortfall[name, c, t])

@@ -1,0 +1,120 @@
+"""Depots and storage: stock, capacity, boil-off and the 6-month storage limit (study eqs 16-17, 32-33).
+
+Stock is held where a depot may be built, at the ISRU plant (its product store) and wherever the
+initial state puts it. Each month the stock carried over keeps ``(1 - boil-off per day)^days`` of
+itself (cryogenic commodities only). A depot exists or not (binary, one per allowed node); its
+capacity is sized (eq 17, all commodities together) and its mass, ``mass_fraction * capacity``, is
+launched at the infrastructure price (eq 33). The depot programme's DDTE is paid once if any depot
+is built (eq 32); operations cost per depot-year.
+
+Storage limit (eq 16). Stock at a node may not exceed what entered that node in the last A months
+(A = ``max_storage_months``): first in, first out, nothing older than A months. Eq 16 as written can
+be reset by moving stock out and back in (the round trip counts as a new arrival), so a second
+constraint closes the loophole at system level: the stock of a commodity held anywhere may not
+exceed the *new* mass of that commodity (launched from Earth or produced by ISRU) in the last A
+months. Moving stock between nodes creates no new mass, so it cannot make old stock young.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyomo.environ as pyo
+
+from cislink.planner.blocks.context import Context, linear
+
+if TYPE_CHECKING:
+    from cislink.planner.inputs import Inputs
+
+
+def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
+    steps = inp.steps
+    m.stock_index = pyo.Set(
+        initialize=[(n, c, s.index) for n in inp.storage_nodes for c in inp.commodities for s in steps], dimen=3
+    )
+    m.stock = pyo.Var(m.stock_index, domain=pyo.NonNegativeReals)
+    for n, c, t in m.stock_index:
+        keep = inp.keep_per_step[c]
+        prev = steps[t].prev
+        ctx.add(n, c, t, -1.0, m.stock[n, c, t])
+        if prev is None:
+            ctx.constant[(n, c, t)] += keep * inp.initial_stock.get((n, c), 0.0)
+        else:
+            ctx.add(n, c, t, keep, m.stock[n, c, prev])
+        if n not in inp.depot_nodes and n != inp.isru_node:
+            m.stock[n, c, t].setub(inp.initial_stock.get((n, c), 0.0))
+
+    # capacity (eq 17)
+    dep = inp.depot_nodes
+    m.depot_nodes = pyo.Set(initialize=dep)
+    m.depot_built = pyo.Var(m.depot_nodes, domain=pyo.Binary)
+    m.depot_capacity = pyo.Var(
+        m.depot_nodes, domain=pyo.NonNegativeReals, bounds=lambda _m, n: (0, inp.depot_max_kg[n])
+    )
+    if inp.design is not None:
+        for n in dep:
+            m.depot_built[n].fix(1)
+            m.depot_capacity[n].fix(inp.depot_max_kg[n])
+    m.depot_size_link = pyo.Constraint(
+        m.depot_nodes, rule=lambda _m, n: m.depot_capacity[n] <= inp.depot_max_kg[n] * m.depot_built[n]
+    )
+    m.depot_capacity_limit = pyo.Constraint(
+        [(n, s.index) for n in dep for s in steps],
+        rule=lambda _m, n, t: (
+            linear([(1.0, m.stock[n, c, t]) for c in inp.commodities] + [(-1.0, m.depot_capacity[n])]) <= 0.0
+        ),
+    )
+
+    # storage age (eq 16), per node and for the whole system
+    age = inp.max_storage_months
+    aged_nodes = [n for n in inp.storage_nodes if n in dep or n == inp.isru_node]
+
+    def window(t: int) -> tuple[list[int], bool]:
+        """The last ``age`` steps of t's segment, and whether the window reaches the segment start."""
+        out = [t]
+        while len(out) < age and steps[out[-1]].prev is not None:
+            out.append(steps[out[-1]].prev)  # type: ignore[arg-type]
+        return out, len(out) < age or steps[out[-1]].prev is None
+
+    windows = {s.index: window(s.index) for s in steps}
+
+    def node_age_rule(_m: pyo.ConcreteModel, n: str, c: str, t: int) -> object:
+        span, from_start = windows[t]
+        terms = [(-1.0, v) for tau in span for _, v in ctx.node_inflow.get((n, c, tau), [])]
+        initial = inp.initial_stock.get((n, c), 0.0) if from_start else 0.0
+        return linear([(1.0, m.stock[n, c, t]), *terms], -initial) <= 0.0
+
+    m.storage_age = pyo.Constraint(
+        [(n, c, s.index) for n in aged_nodes for c in inp.commodities for s in steps], rule=node_age_rule
+    )
+
+    def system_age_rule(_m: pyo.ConcreteModel, c: str, t: int) -> object:
+        span, from_start = windows[t]
+        new = [(-coef, v) for tau in span for coef, v in ctx.new_mass.get((c, tau), [])]
+        initial = sum(inp.initial_stock.get((n, c), 0.0) for n in aged_nodes) if from_start else 0.0
+        return linear([(1.0, m.stock[n, c, t]) for n in aged_nodes] + new, -initial) <= 0.0
+
+    if aged_nodes:
+        m.storage_age_system = pyo.Constraint(
+            [(c, s.index) for c in inp.commodities for s in steps], rule=system_age_rule
+        )
+
+    # value of stock left at the end (rolling windows)
+    if inp.terminal_value:
+        last = [s.index for s in steps if not any(x.prev == s.index for x in steps)]
+        for n, c in inp.terminal_value:
+            for t in last:
+                ctx.cost("terminal_stock_value", -inp.terminal_value[(n, c)] * steps[t].weight, m.stock[n, c, t])
+
+    option = inp.scenario.infrastructure.depot
+    if not dep or option is None or not inp.fixed_costs:
+        return
+    m.depot_program = pyo.Var(domain=pyo.Binary)
+    m.depot_program_link = pyo.Constraint(m.depot_nodes, rule=lambda _m, n: m.depot_built[n] <= m.depot_program)
+    if inp.design is not None or "depot" in inp.required:
+        m.depot_program.fix(1)
+        m.depot_any = pyo.Constraint(expr=linear([(1.0, m.depot_built[n]) for n in dep]) >= 1.0)
+    ctx.cost("ddte", option.ddte_usd, m.depot_program)
+    for n in dep:
+        ctx.cost("infrastructure_launch", inp.infra_price_per_kg[n] * option.mass_fraction, m.depot_capacity[n])
+        ctx.cost("operations", option.operations_usd_per_year * inp.years, m.depot_built[n])

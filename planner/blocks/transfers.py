@@ -1,0 +1,134 @@
+"""Tugs and landers: trips, cargo, propellant, routing and fleet (study eqs 7, 20-22, 24-28).
+
+For each vehicle type, arc and month: an integer number of trips and the cargo per commodity they
+carry. Propellant for the trips is the rocket equation, linear in payload for a fixed arc::
+
+    P = k_a * (m_empty * trips + cargo),     k_a = exp(dv_a / (Isp g0)) - 1
+
+where ``dv_a`` includes the orbit network's debris margin. (The study's eq 7 writes
+``(m_e + m_p) e^{dv/v_e} - m_e``; the rocket equation for a vehicle arriving with dry mass
+``m_e + m_p`` is the form above.) The propellant is drawn from the departure node in the vehicle's
+propellant mixture.
+
+Capacity per trip, aggregated over the month's trips:
+- eq 21: dry cargo (everything the vehicle cannot pump into its tanks) <= payload capacity * trips;
+- eq 20: cargo + propellant burned <= (payload + tank) * trips (propellant of its own type may ride
+  in the tanks for a later leg);
+- eq 22: propellant burned <= tank * trips.
+
+Routing: trips into a node equal trips out of it every month (eq 25), so every vehicle returns to
+where it started; legs longer than a month cannot be flown (eq 26); the month's legs, each with the
+vehicle's turnaround time, fit in the fleet's vehicle-days (eqs 27-28 with the month as the delivery
+window). The fleet size is an integer decision; tugs carry a DDTE cost when any is built, and
+every vehicle's empty mass is launched at the infrastructure price (eq 33).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import pyomo.environ as pyo
+
+from cislink.planner.blocks.context import Context, linear
+from cislink.planner.inputs import DAYS_PER_MONTH, TRIP_TIE_BREAK_USD
+
+if TYPE_CHECKING:
+    from cislink.planner.inputs import Inputs
+
+
+def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
+    steps = [s.index for s in inp.steps]
+    weight = {s.index: s.weight for s in inp.steps}
+    arcs = {(va.vehicle, va.origin, va.destination): va for va in inp.vehicle_arcs}
+    m.vehicle_types = pyo.Set(initialize=inp.vehicles)
+    m.trip_index = pyo.Set(initialize=[(*a, t) for a in arcs for t in steps], dimen=4)
+    m.cargo_index = pyo.Set(initialize=[(*a, c, t) for a in arcs for c in inp.commodities for t in steps], dimen=5)
+
+    def trip_bounds(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> tuple[int, int]:
+        return 0, math.floor(DAYS_PER_MONTH * inp.max_fleet[v] / arcs[(v, o, d)].leg_days)
+
+    m.trips = pyo.Var(m.trip_index, domain=pyo.NonNegativeIntegers, bounds=trip_bounds)
+    m.cargo = pyo.Var(m.cargo_index, domain=pyo.NonNegativeReals)
+    m.fleet = pyo.Var(m.vehicle_types, domain=pyo.NonNegativeIntegers, bounds=lambda _m, v: (0, inp.max_fleet[v]))
+    if inp.design is not None:
+        for v in inp.vehicles:
+            m.fleet[v].fix(inp.max_fleet[v])
+
+    def burn_terms(v: str, o: str, d: str, t: int) -> list[tuple[float, object]]:
+        k = arcs[(v, o, d)].k
+        terms = [(k * inp.vehicle_empty_kg[v], m.trips[v, o, d, t])]
+        terms += [(k, m.cargo[v, o, d, c, t]) for c in inp.commodities]
+        return terms
+
+    def dry_rule(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> object:
+        tank = inp.vehicle_mixture[v]
+        terms = [(1.0, m.cargo[v, o, d, c, t]) for c in inp.commodities if c not in tank]
+        return linear([*terms, (-inp.vehicle_payload_kg[v], m.trips[v, o, d, t])]) <= 0.0
+
+    def total_rule(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> object:
+        terms = [(1.0, m.cargo[v, o, d, c, t]) for c in inp.commodities] + burn_terms(v, o, d, t)
+        cap = inp.vehicle_payload_kg[v] + inp.vehicle_tank_kg[v]
+        return linear([*terms, (-cap, m.trips[v, o, d, t])]) <= 0.0
+
+    def tank_rule(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> object:
+        # k (m_e x + F) <= E x  <=>  F <= (E/k - m_e) x; written on payload so the coefficients stay O(1e4).
+        va = arcs[(v, o, d)]
+        limit = inp.vehicle_tank_kg[v] / va.k - inp.vehicle_empty_kg[v] if va.k > 0 else inp.vehicle_tank_kg[v]
+        terms = [(1.0, m.cargo[v, o, d, c, t]) for c in inp.commodities]
+        return linear([*terms, (-limit, m.trips[v, o, d, t])]) <= 0.0
+
+    m.cargo_dry = pyo.Constraint(m.trip_index, rule=dry_rule)
+    m.cargo_total = pyo.Constraint(m.trip_index, rule=total_rule)
+    m.cargo_tank = pyo.Constraint(m.trip_index, rule=tank_rule)
+
+    # routing: vehicles return (eq 25); fleet time (eqs 27-28)
+    out: dict[tuple[str, str, int], list[object]] = defaultdict(list)
+    inn: dict[tuple[str, str, int], list[object]] = defaultdict(list)
+    days: dict[tuple[str, int], list[tuple[float, object]]] = defaultdict(list)
+    for v, o, d, t in m.trip_index:
+        x = m.trips[v, o, d, t]
+        out[(v, o, t)].append(x)
+        inn[(v, d, t)].append(x)
+        days[(v, t)].append((arcs[(v, o, d)].leg_days, x))
+    circ_keys = sorted(set(out) | set(inn))
+    m.circulation = pyo.Constraint(
+        circ_keys,
+        rule=lambda _m, v, n, t: (
+            linear([(1.0, x) for x in inn.get((v, n, t), [])] + [(-1.0, x) for x in out.get((v, n, t), [])]) == 0.0
+        ),
+    )
+    m.fleet_days = pyo.Constraint(
+        sorted(days), rule=lambda _m, v, t: linear([*days[(v, t)], (-DAYS_PER_MONTH, m.fleet[v])]) <= 0.0
+    )
+
+    # balances: cargo leaves the origin and arrives at the destination; propellant is drawn at the origin
+    for v, o, d, c, t in m.cargo_index:
+        f = m.cargo[v, o, d, c, t]
+        ctx.add(o, c, t, -1.0, f)
+        ctx.add(d, c, t, 1.0, f)
+        ctx.node_inflow[(d, c, t)].append((1.0, f))
+    for v, o, d, t in m.trip_index:
+        burn = burn_terms(v, o, d, t)
+        for c, frac in inp.vehicle_mixture[v].items():
+            for coef, var in burn:
+                ctx.add(o, c, t, -frac * coef, var)
+        ctx.cost("operations", weight[t] * TRIP_TIE_BREAK_USD, m.trips[v, o, d, t])
+
+    # costs: vehicles launched (eq 33), tug DDTE (eq 32), operations per vehicle-year
+    tug = inp.scenario.infrastructure.tug
+    if not inp.fixed_costs:
+        return
+    for v in inp.vehicles:
+        spec = next(x for x in inp.scenario.vehicles if x.name == v)
+        home = next((n for n in (spec.nodes or inp.nodes) if n in inp.infra_price_per_kg), inp.nodes[0])
+        ctx.cost("infrastructure_launch", inp.infra_price_per_kg[home] * spec.empty_kg, m.fleet[v])
+        if spec.role == "tug" and tug is not None:
+            m.tug_program = pyo.Var(domain=pyo.Binary)
+            m.tug_program_link = pyo.Constraint(expr=m.fleet[v] <= tug.max_fleet * m.tug_program)
+            if inp.design is not None or "tug" in inp.required:
+                m.tug_program.fix(1)
+                m.fleet[v].setlb(1)
+            ctx.cost("ddte", tug.ddte_usd, m.tug_program)
+            ctx.cost("operations", tug.operations_usd_per_year * inp.years, m.fleet[v])

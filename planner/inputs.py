@@ -1,0 +1,531 @@
+"""Plain inputs of the planning model, precomputed once from a scenario and the orbit network.
+
+Everything the Pyomo blocks need is computed here as floats, tuples and dictionaries keyed by
+index tuples, so no constraint rule ever scans a list: demand per (node, commodity, step), the
+rocket-equation factors and per-trip payload limits of every vehicle arc, launch options and their
+capacities, infrastructure prices per kg, Mars mission requirements per candidate node.
+
+Time is a list of *steps*. A step is one month of the plan; it carries the absolute month index,
+a weight (how many times the month counts in the objective; 1 unless a representative segment
+stands for several identical ones) and its predecessor (``None`` at a segment start, where stock
+comes from the initial state instead). One step list serves the full horizon, a rolling window and
+the representative segments of the study's decomposition alike.
+
+Units inside: kg, m/s, days, USD, plain floats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from cislink.errors import PlannerError
+from cislink.scenarios.nodes import launch_class
+
+if TYPE_CHECKING:
+    from cislink.orbits.network import Network
+    from cislink.scenarios.schema import Scenario, Vehicle
+
+G0_M_S2 = 9.80665
+DAYS_PER_MONTH = 365.25 / 12.0
+#: Oxidiser-to-fuel mass ratios of the two propellant types.
+LOX_LH2_MIXTURE = 6.0
+NTO_MMH_MIXTURE = 1.65
+#: Electrolysis of water: 8/9 of the mass is oxygen, 1/9 hydrogen (study eqs 11-13 use 0.89 / 0.11).
+H2O_SPLIT = (0.89, 0.11)
+#: Largest share of electrolysed oxygen kept as breathing oxygen (study eq 15).
+K_O2_MAX = 0.26
+#: A small cost per trip so that the solver does not fly pointless legs; far below any real cost.
+TRIP_TIE_BREAK_USD = 1_000.0
+
+INFRASTRUCTURE_KINDS = ("depot", "tug", "isru")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One month of the plan."""
+
+    index: int
+    month: int
+    weight: float
+    prev: int | None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Consecutive months that start from the initial state; ``weight`` is how often they count."""
+
+    start_month: int
+    months: int
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Design:
+    """Infrastructure already decided: depot capacities by node, ISRU rate, fleet sizes."""
+
+    depots: dict[str, float] = field(default_factory=dict)
+    isru_kg_per_year: float = 0.0
+    fleets: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"depots": dict(self.depots), "isru_kg_per_year": self.isru_kg_per_year, "fleets": dict(self.fleets)}
+
+
+@dataclass(frozen=True)
+class VehicleArc:
+    """A vehicle type on one arc: rocket-equation factor and the most payload one trip can carry."""
+
+    vehicle: str
+    origin: str
+    destination: str
+    k: float  # propellant per kg of (dry + payload) mass: exp(dv / (isp g0)) - 1
+    max_payload_kg: float  # min(payload capacity, tank-limited payload); >= 0
+    leg_days: float  # time of flight plus turnaround
+
+
+def mixture(scenario: Scenario, propellant_type: str) -> dict[str, float]:
+    """Commodities (and mass fractions) a propellant type is made of in this scenario.
+
+    LOX/LH2 is the commodity ``propellant`` or, if the scenario splits it, ``lox`` and ``lh2`` at 6:1.
+    MMH/NTO is ``mmh`` and ``nto`` at 1:1.65 where the scenario has them, else ``propellant``, so a
+    scenario that keeps propellant types apart never lets lunar LOX/LH2 stand in for storables.
+    """
+    names = {c.name for c in scenario.commodities}
+    if propellant_type == "lox_lh2":
+        if "propellant" in names:
+            return {"propellant": 1.0}
+        if {"lox", "lh2"} <= names:
+            total = LOX_LH2_MIXTURE + 1.0
+            return {"lox": LOX_LH2_MIXTURE / total, "lh2": 1.0 / total}
+    elif propellant_type == "mmh_nto":
+        if {"mmh", "nto"} <= names:
+            total = NTO_MMH_MIXTURE + 1.0
+            return {"mmh": 1.0 / total, "nto": NTO_MMH_MIXTURE / total}
+        if "propellant" in names:
+            return {"propellant": 1.0}
+    raise PlannerError(
+        f"scenario '{scenario.name}': propellant type '{propellant_type}' needs the commodity 'propellant' "
+        f"or {'lox and lh2' if propellant_type == 'lox_lh2' else 'mmh and nto'} in [[commodities]]"
+    )
+
+
+def _vehicle_nodes(vehicle: Vehicle, space_nodes: list[str]) -> list[str]:
+    return [n for n in (vehicle.nodes or space_nodes) if n in space_nodes]
+
+
+@dataclass
+class Inputs:
+    """Everything the blocks need, as plain data."""
+
+    scenario: Scenario
+    steps: list[Step]
+    horizon_months: int
+    allowed: frozenset[str]
+    design: Design | None
+    commodities: list[str]
+    density: dict[str, float]
+    keep_per_step: dict[str, float]  # 1 - boil-off over one month, per commodity
+    nodes: list[str]
+    launch_options: list[tuple[str, str]]  # (launch vehicle, destination node)
+    launch_payload_kg: dict[tuple[str, str], float]
+    launch_volume_m3: dict[str, float]
+    launch_price_usd: dict[str, float]
+    launch_nodes: list[str]
+    vehicles: list[str]
+    vehicle_role: dict[str, str]
+    vehicle_empty_kg: dict[str, float]
+    vehicle_payload_kg: dict[str, float]
+    vehicle_tank_kg: dict[str, float]
+    vehicle_mixture: dict[str, dict[str, float]]
+    vehicle_arcs: list[VehicleArc]
+    max_fleet: dict[str, int]
+    demand: dict[tuple[str, str, int], float]  # (demand name, commodity, step) -> kg
+    demand_node: dict[str, str]
+    depot_nodes: list[str]
+    depot_max_kg: dict[str, float]
+    storage_nodes: list[str]
+    initial_stock: dict[tuple[str, str], float]
+    max_storage_months: int
+    isru_node: str | None
+    isru_max_kg_per_year: float
+    isru_products: dict[str, dict[str, float]]  # product -> commodity mixture
+    isru_availability: dict[int, float]  # month -> share of the month the plant runs (outages)
+    mars_missions: list[tuple[int, int]]  # (mission number, step)
+    mars_need: dict[tuple[str, str], float]  # (candidate node, commodity) -> kg per mission
+    mars_nodes: list[str]
+    infra_price_per_kg: dict[str, float]  # by node
+    shortfall_penalty_usd_per_kg: float
+    terminal_value: dict[tuple[str, str], float]
+    fixed_costs: bool
+    required: frozenset[str] = frozenset()
+    notes: list[str] = field(default_factory=list)
+
+    # ---- derived indexes (filled in __post_init__) --------------------------------------------
+    arcs_out: dict[str, list[VehicleArc]] = field(default_factory=dict)
+    arcs_in: dict[str, list[VehicleArc]] = field(default_factory=dict)
+    demand_at: dict[tuple[str, str, int], list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        out: dict[str, list[VehicleArc]] = defaultdict(list)
+        inn: dict[str, list[VehicleArc]] = defaultdict(list)
+        for va in self.vehicle_arcs:
+            out[va.origin].append(va)
+            inn[va.destination].append(va)
+        self.arcs_out = dict(out)
+        self.arcs_in = dict(inn)
+        at: dict[tuple[str, str, int], list[str]] = defaultdict(list)
+        for name, c, s in self.demand:
+            at[(self.demand_node[name], c, s)].append(name)
+        self.demand_at = dict(at)
+
+    @property
+    def years(self) -> float:
+        return self.horizon_months / 12.0
+
+
+def demand_events(scenario: Scenario, months: range) -> dict[tuple[str, str, int], float]:
+    """Demand lumps per (demand name, commodity, month): Table 5's expansion of Tables 8-9.
+
+    A customer with a resupply interval of r months needs r/12 of its yearly demand at the end of
+    months r, 2r, ... (0-based month m is due when (m + 1) is a multiple of r).
+    """
+    out: dict[tuple[str, str, int], float] = {}
+    for st in scenario.stations:
+        r = st.resupply_interval_months
+        annual = st.annual_demand_kg()
+        prop = annual.pop("propellant")
+        split = dict(annual)
+        for c, frac in mixture(scenario, st.propellant_type).items() if prop > 0 else []:
+            split[c] = split.get(c, 0.0) + prop * frac
+        for m in months:
+            if (m + 1) % r == 0:
+                for c, kg in split.items():
+                    if kg > 0:
+                        out[(st.name, c, m)] = kg * r / 12.0
+    for sv in scenario.servicing:
+        r = sv.resupply_interval_months
+        kg = sv.propellant_kg_per_year()
+        if kg <= 0:
+            continue
+        for m in months:
+            if (m + 1) % r == 0:
+                for c, frac in mixture(scenario, sv.propellant_type).items():
+                    out[(sv.name, c, m)] = kg * frac * r / 12.0
+    return out
+
+
+def mars_months(scenario: Scenario, months: range) -> list[int]:
+    """Months in which a Mars transfer vehicle departs (every ``interval_months`` from ``first_month``)."""
+    mars = scenario.mars
+    if mars is None:
+        return []
+    return [m for m in months if m >= mars.first_month and (m - mars.first_month) % mars.interval_months == 0]
+
+
+def mars_requirements(scenario: Scenario, network: Network) -> tuple[dict[tuple[str, str], float], list[str]]:
+    """Supplies and round-trip propellant the Mars vehicle needs at each node it may be supplied at (eqs 5-6).
+
+    The vehicle leaves with the mission's supplies and the propellant for both legs, and returns
+    empty (the supplies are consumed on the mission). Nodes from which the round trip does not fit
+    its tank or payload are left out.
+    """
+    mars = scenario.mars
+    if mars is None:
+        return {}, []
+    mtv = next(v for v in scenario.vehicles if v.name == mars.transfer_vehicle)
+    years = mars.duration_months / 12.0
+    supplies = {"water": mars.water_kg_per_year * years, "oxygen": mars.oxygen_kg_per_year * years}
+    supplies["food"] = mars.food_kg_per_year * years
+    names = {c.name for c in scenario.commodities}
+    missing = sorted(c for c, kg in supplies.items() if kg > 0 and c not in names)
+    if missing:
+        raise PlannerError(f"mars: the campaign needs commodities {', '.join(missing)} in [[commodities]]")
+    orbit = next((n for n in scenario.nodes if n.body == "mars" and n.kind == "circular"), None)
+    if orbit is None:
+        raise PlannerError("mars: the scenario has no circular Mars orbit node for the transfer vehicle")
+    candidates = list(mars.aggregation_nodes) or [
+        n.name for n in scenario.nodes if n.kind != "surface" and n.body != "mars"
+    ]
+    ve = mtv.isp_s * G0_M_S2
+    payload = sum(supplies.values())
+    need: dict[tuple[str, str], float] = {}
+    feasible: list[str] = []
+    worst = math.inf
+    for n in candidates:
+        if not network.graph.has_edge(n, orbit.name) or not network.graph.has_edge(orbit.name, n):
+            continue
+        k_out = math.expm1(network.arc(n, orbit.name).dv_total_m_s / ve)
+        k_back = math.expm1(network.arc(orbit.name, n).dv_total_m_s / ve)
+        back = mtv.empty_kg * k_back
+        out = (mtv.empty_kg + payload + back) * k_out
+        worst = min(worst, out + back)
+        if out + back > mtv.propellant_kg or payload > mtv.payload_kg:
+            continue
+        feasible.append(n)
+        for c, kg in supplies.items():
+            need[(n, c)] = kg
+        for c, frac in mixture(scenario, mtv.propellant_type).items():
+            need[(n, c)] = need.get((n, c), 0.0) + (out + back) * frac
+    if not feasible:
+        raise PlannerError(
+            f"mars: vehicle '{mtv.name}' cannot carry {payload:,.0f} kg of supplies to {orbit.name} and back from any "
+            f"node: the best round trip needs {worst:,.0f} kg of propellant, its tank holds {mtv.propellant_kg:,.0f} kg"
+        )
+    return need, feasible
+
+
+def build_inputs(
+    scenario: Scenario,
+    network: Network,
+    segments: list[Segment],
+    *,
+    allowed: frozenset[str] = frozenset(INFRASTRUCTURE_KINDS),
+    design: Design | None = None,
+    initial_stock: dict[tuple[str, str], float] | None = None,
+    terminal_value_fraction: float = 0.0,
+    fixed_costs: bool = True,
+    isru_availability: dict[int, float] | None = None,
+    required: frozenset[str] = frozenset(),
+) -> Inputs:
+    """Precompute the inputs of one planning problem.
+
+    ``allowed`` names the infrastructure the model may build (a subset of depot, tug, isru);
+    with ``design`` given, the infrastructure is fixed to it instead and only operations are planned.
+    ``required`` names programmes that are built (their DDTE paid) for sure: the study enumerates the
+    on/off choices of the three programmes, which removes the weakest big-M terms from the model.
+    ``terminal_value_fraction`` values stock left at the end of the last step at that fraction of the
+    cheapest launch price per kg to its node (rolling windows: leftover stock is not worthless).
+    """
+    bad = sorted(set(allowed) - set(INFRASTRUCTURE_KINDS))
+    if bad:
+        raise PlannerError(f"unknown infrastructure {', '.join(bad)}; allowed: {', '.join(INFRASTRUCTURE_KINDS)}")
+    infra = scenario.infrastructure
+    if design is not None:
+        allowed = frozenset(
+            k
+            for k, present in (
+                ("depot", bool(design.depots)),
+                ("isru", design.isru_kg_per_year > 0),
+                ("tug", infra.tug is not None and design.fleets.get(infra.tug.vehicle, 0) > 0),
+            )
+            if present
+        )
+    allowed = frozenset(k for k in allowed if getattr(infra, k) is not None and (k != "isru" or infra.isru is not None))
+
+    steps: list[Step] = []
+    for seg in segments:
+        for i in range(seg.months):
+            idx = len(steps)
+            steps.append(Step(idx, seg.start_month + i, seg.weight, None if i == 0 else idx - 1))
+    horizon = scenario.planner.horizon_months
+
+    commodities = [c.name for c in scenario.commodities]
+    density = {c.name: c.density_kg_m3 for c in scenario.commodities}
+    keep = {c.name: (1.0 - c.boiloff_fraction_per_day) ** DAYS_PER_MONTH for c in scenario.commodities}
+
+    node_specs = {n.name: n for n in scenario.nodes}
+    space_nodes = [n.name for n in scenario.nodes if n.kind != "surface" and n.body != "mars"]
+
+    # ---- launch options (eqs 18-19) -----------------------------------------------------------
+    launch_options: list[tuple[str, str]] = []
+    launch_payload: dict[tuple[str, str], float] = {}
+    for n in scenario.nodes:
+        cls = launch_class(n)
+        if cls is None or n.body == "mars":
+            continue
+        for lv in scenario.launch_vehicles:
+            q = lv.payload_kg(cls)
+            if q > 0:
+                launch_options.append((lv.name, n.name))
+                launch_payload[(lv.name, n.name)] = q
+    launch_nodes = sorted({d for _, d in launch_options}, key=[n.name for n in scenario.nodes].index)
+
+    # ---- in-space vehicles (eqs 7, 20-22, 26) -----------------------------------------------------
+    vehicles: list[str] = []
+    vehicle_arcs: list[VehicleArc] = []
+    max_fleet: dict[str, int] = {}
+    notes: list[str] = []
+    tug_name = infra.tug.vehicle if infra.tug is not None else None
+    for v in scenario.vehicles:
+        if v.role == "tug":
+            if v.name != tug_name or "tug" not in allowed:
+                continue
+            assert infra.tug is not None
+            max_fleet[v.name] = infra.tug.max_fleet
+        elif v.role == "lander":
+            max_fleet[v.name] = 20
+        else:
+            continue
+        if design is not None:
+            max_fleet[v.name] = design.fleets.get(v.name, 0)
+        if max_fleet[v.name] <= 0:
+            continue
+        ve = v.isp_s * G0_M_S2
+        allowed_nodes = set(v.nodes) if v.nodes else set(space_nodes)
+        arcs = []
+        for a in network.arcs():
+            if a.origin not in allowed_nodes or a.destination not in allowed_nodes:
+                continue
+            if "earth" in (node_specs[a.origin].body, node_specs[a.destination].body) and (
+                node_specs[a.origin].kind == "surface" or node_specs[a.destination].kind == "surface"
+            ):
+                continue
+            leg = a.tof_days + v.turnaround_days
+            if leg > DAYS_PER_MONTH:
+                continue
+            k = math.expm1(a.dv_total_m_s / ve)
+            tank_payload = v.propellant_kg / k - v.empty_kg if k > 0 else math.inf
+            if tank_payload < 0:
+                notes.append(f"{v.name} cannot fly {a.origin}->{a.destination} even empty ({a.dv_total_m_s:.0f} m/s)")
+                continue
+            arcs.append(VehicleArc(v.name, a.origin, a.destination, k, min(v.payload_kg, tank_payload), leg))
+        if arcs:
+            vehicles.append(v.name)
+            vehicle_arcs.extend(arcs)
+    role = {v.name: v.role for v in scenario.vehicles}
+    empty = {v.name: v.empty_kg for v in scenario.vehicles}
+    payload = {v.name: v.payload_kg for v in scenario.vehicles}
+    tank = {v.name: v.propellant_kg for v in scenario.vehicles}
+    vmix = {v: mixture(scenario, next(x for x in scenario.vehicles if x.name == v).propellant_type) for v in vehicles}
+
+    # ---- demand (eq 4, Table 5) ---------------------------------------------------------------
+    months_by_step = [s.month for s in steps]
+    events = demand_events(scenario, range(min(months_by_step, default=0), max(months_by_step, default=-1) + 1))
+    demand_node = {s.name: s.node for s in scenario.stations} | {s.name: s.node for s in scenario.servicing}
+    step_of_month: dict[int, list[int]] = defaultdict(list)
+    for s in steps:
+        step_of_month[s.month].append(s.index)
+    demand: dict[tuple[str, str, int], float] = {}
+    for (name, c, m), kg in events.items():
+        if c not in density:
+            raise PlannerError(f"demand of '{name}' needs commodity '{c}', which the scenario does not list")
+        for si in step_of_month.get(m, []):
+            demand[(name, c, si)] = kg
+
+    # ---- Mars (eqs 5-6) -------------------------------------------------------------------------
+    mars_need, mars_nodes = mars_requirements(scenario, network)
+    mars_missions: list[tuple[int, int]] = []
+    for k, m in enumerate(mars_months(scenario, range(horizon))):
+        for si in step_of_month.get(m, []):
+            mars_missions.append((k, si))
+
+    # ---- depots, ISRU, storage ----------------------------------------------------------------
+    depot_nodes: list[str] = []
+    depot_max: dict[str, float] = {}
+    if "depot" in allowed and infra.depot is not None:
+        if design is not None:
+            depot_nodes = [n for n, q in design.depots.items() if q > 0]
+            depot_max = {n: design.depots[n] for n in depot_nodes}
+        else:
+            depot_nodes = [n for n in infra.depot.allowed_nodes if n in space_nodes]
+            depot_max = {n: infra.depot.max_capacity_kg for n in depot_nodes}
+    isru_node = infra.isru.node if ("isru" in allowed and infra.isru is not None) else None
+    isru_max = 0.0
+    if isru_node is not None:
+        assert infra.isru is not None
+        isru_max = design.isru_kg_per_year if design is not None else infra.isru.max_rate_kg_per_year
+    products: dict[str, dict[str, float]] = {}
+    if isru_node is not None:
+        names = set(commodities)
+        if "water" in names:
+            products["water"] = {"water": 1.0}
+        if "oxygen" in names:
+            products["oxygen"] = {"oxygen": 1.0}
+        with contextlib.suppress(PlannerError):
+            products["propellant"] = mixture(scenario, "lox_lh2")
+    stock0 = {k: v for k, v in (initial_stock or {}).items() if v > 0}
+    for (n, c), _ in stock0.items():
+        if n not in node_specs or c not in density:
+            raise PlannerError(f"initial stock names unknown node or commodity: {n}/{c}")
+    storage = [n for n in node_specs if n in depot_nodes or n == isru_node or any(k[0] == n for k in stock0)]
+    max_storage = infra.depot.max_storage_months if infra.depot is not None else 6
+
+    # ---- node set -----------------------------------------------------------------------------
+    used = set(launch_nodes) | set(demand_node.values()) | set(storage) | set(mars_nodes)
+    for va in vehicle_arcs:
+        used |= {va.origin, va.destination}
+    nodes = [n for n, spec in node_specs.items() if n in used and not (spec.kind == "surface" and spec.body == "earth")]
+
+    # ---- prices per kg for infrastructure mass (eq 33) -------------------------------------------
+    price_per_kg = _infrastructure_prices(scenario, nodes)
+
+    terminal: dict[tuple[str, str], float] = {}
+    if terminal_value_fraction > 0:
+        cheapest = {}
+        for (lv, d), q in launch_payload.items():
+            p = next(x.price_usd for x in scenario.launch_vehicles if x.name == lv) / q
+            cheapest[d] = min(cheapest.get(d, math.inf), p)
+        for n in storage:
+            base = cheapest.get(n, min(cheapest.values(), default=0.0))
+            for c in commodities:
+                terminal[(n, c)] = terminal_value_fraction * base
+
+    return Inputs(
+        scenario=scenario,
+        steps=steps,
+        horizon_months=horizon,
+        allowed=allowed,
+        design=design,
+        commodities=commodities,
+        density=density,
+        keep_per_step=keep,
+        nodes=nodes,
+        launch_options=launch_options,
+        launch_payload_kg=launch_payload,
+        launch_volume_m3={lv.name: lv.volume_m3 for lv in scenario.launch_vehicles},
+        launch_price_usd={lv.name: lv.price_usd for lv in scenario.launch_vehicles},
+        launch_nodes=launch_nodes,
+        vehicles=vehicles,
+        vehicle_role=role,
+        vehicle_empty_kg=empty,
+        vehicle_payload_kg=payload,
+        vehicle_tank_kg=tank,
+        vehicle_mixture=vmix,
+        vehicle_arcs=vehicle_arcs,
+        max_fleet=max_fleet,
+        demand=demand,
+        demand_node=demand_node,
+        depot_nodes=depot_nodes,
+        depot_max_kg=depot_max,
+        storage_nodes=storage,
+        initial_stock=stock0,
+        max_storage_months=max_storage,
+        isru_node=isru_node,
+        isru_max_kg_per_year=isru_max,
+        isru_products=products,
+        isru_availability=dict(isru_availability or {}),
+        mars_missions=mars_missions,
+        mars_need=mars_need,
+        mars_nodes=mars_nodes,
+        infra_price_per_kg=price_per_kg,
+        shortfall_penalty_usd_per_kg=scenario.planner.shortfall_penalty_usd_per_kg,
+        terminal_value=terminal,
+        fixed_costs=fixed_costs,
+        required=frozenset(required) & allowed,
+        notes=notes,
+    )
+
+
+def _infrastructure_prices(scenario: Scenario, nodes: list[str]) -> dict[str, float]:
+    """Launch price per kg of infrastructure delivered to each node (eq 33).
+
+    The scenario's infrastructure launch vehicle prices the mass; a node it cannot reach directly
+    (the lunar surface) is priced at its trans-lunar figure.
+    """
+    infra_lv = scenario.infrastructure.infrastructure_launch_vehicle
+    lvs = [lv for lv in scenario.launch_vehicles if lv.name == infra_lv] or list(scenario.launch_vehicles)
+    out: dict[str, float] = {}
+    for name in nodes:
+        spec = scenario.node(name)
+        cls = launch_class(spec) or ("tli" if spec.body == "moon" else "geo")
+        prices = [lv.price_usd / lv.payload_kg(cls) for lv in lvs if lv.payload_kg(cls) > 0]
+        if not prices:
+            prices = [
+                lv.price_usd / lv.payload_kg(cls) for lv in scenario.launch_vehicles if lv.payload_kg(cls) > 0
+            ] or [max(lv.price_usd / max(lv.payload_leo_kg, 1.0) for lv in scenario.launch_vehicles) * 4]
+        out[name] = min(prices)
+    return out

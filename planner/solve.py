@@ -1,0 +1,153 @@
+"""Solve a planning model with HiGHS (``appsi_highs``, default) or SCIP (``scip_direct``).
+
+The time limit, relative gap, threads and random seed come from the scenario's ``[planner]`` table
+or the caller. The gap reached is always reported. A solver that stops without any plan (a time
+limit hit before the first feasible point, a solver error) raises :class:`PlannerError` with a
+message saying what to change; results are only ever read after a plan is known to be loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import pyomo.environ as pyo
+
+from cislink.errors import PlannerError
+from cislink.planner.blocks.objective import OBJECTIVE_SCALE
+
+if TYPE_CHECKING:
+    from cislink.scenarios.schema import Scenario
+
+log = logging.getLogger(__name__)
+
+SOLVERS = ("highs", "scip")
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """How to solve: which solver, for how long, to what gap, on how many threads, with what seed."""
+
+    solver: str = "highs"
+    time_limit_s: float = 120.0
+    mip_gap: float = 0.01
+    threads: int = 2
+    seed: int = 0
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, **overrides: Any) -> SolverSettings:
+        p = scenario.planner
+        base = cls(p.solver, p.time_limit_s, p.mip_gap, p.threads, p.seed)
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+    def check(self) -> None:
+        if self.solver not in SOLVERS:
+            raise PlannerError(f"unknown solver '{self.solver}'; allowed: {', '.join(SOLVERS)}")
+        if not (self.time_limit_s > 0 and math.isfinite(self.time_limit_s)):
+            raise PlannerError(f"time limit {self.time_limit_s} s: allowed: a positive number of seconds")
+        if not 0 < self.mip_gap < 1:
+            raise PlannerError(f"gap {self.mip_gap}: allowed: a relative gap between 0 and 1, e.g. 0.01")
+
+
+@dataclass(frozen=True)
+class SolveInfo:
+    """What the solver did: status, objective and bound (USD), relative gap, seconds."""
+
+    solver: str
+    status: str
+    objective_usd: float
+    bound_usd: float
+    mip_gap: float
+    solve_seconds: float
+
+    @property
+    def optimal(self) -> bool:
+        return self.mip_gap <= 1e-9 or self.status == "optimal"
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    if not math.isfinite(bound):
+        return math.inf
+    return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
+
+
+def solve_model(m: pyo.ConcreteModel, settings: SolverSettings) -> SolveInfo:
+    """Solve ``m`` in place and load the best plan found; raise PlannerError if there is none."""
+    settings.check()
+    start = time.perf_counter()
+    if settings.solver == "highs":
+        status, obj, bound = _solve_highs(m, settings)
+    else:
+        status, obj, bound = _solve_scip(m, settings)
+    seconds = time.perf_counter() - start
+    if obj is None:
+        raise PlannerError(
+            f"{settings.solver} stopped ({status}) after {seconds:.1f} s without finding any plan; "
+            "allow more time (--time-limit) or plan a shorter horizon"
+        )
+    obj_usd, bound_usd = obj / OBJECTIVE_SCALE, bound / OBJECTIVE_SCALE
+    info = SolveInfo(settings.solver, status, obj_usd, bound_usd, relative_gap(obj_usd, bound_usd), seconds)
+    log.info(
+        "%s: %s, objective %.6g USD, gap %.3g%%, %.1f s", info.solver, status, obj_usd, 100 * info.mip_gap, seconds
+    )
+    return info
+
+
+def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | None, float]:
+    from pyomo.contrib.appsi.solvers import Highs
+
+    opt = Highs()
+    if not opt.available():
+        raise PlannerError("HiGHS is not available: install highspy (pip install highspy)")
+    opt.config.load_solution = False
+    opt.config.time_limit = s.time_limit_s
+    opt.config.mip_gap = s.mip_gap
+    opt.highs_options = {"threads": s.threads, "random_seed": s.seed, "mip_rel_gap": s.mip_gap}
+    try:
+        res = opt.solve(m)
+    except Exception as exc:  # a solver failure is reported, not shown as a traceback
+        raise PlannerError(f"highs failed: {exc}") from exc
+    status = res.termination_condition.name
+    obj = res.best_feasible_objective
+    bound = res.best_objective_bound if res.best_objective_bound is not None else -math.inf
+    if obj is not None and math.isfinite(obj):
+        res.solution_loader.load_vars()
+        _check_loaded(m)
+        return status, obj, bound
+    return status, None, bound
+
+
+def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | None, float]:
+    opt = pyo.SolverFactory("scip_direct")
+    if not opt.available(exception_flag=False):
+        raise PlannerError("SCIP is not available: install pyscipopt (pip install pyscipopt)")
+    options = {
+        "limits/time": s.time_limit_s,
+        "limits/gap": s.mip_gap,
+        "randomization/randomseedshift": s.seed,
+        "parallel/maxnthreads": s.threads,
+    }
+    try:
+        res = opt.solve(m, load_solutions=False, options=options)
+    except Exception as exc:
+        raise PlannerError(f"scip failed: {exc}") from exc
+    status = str(res.solver.termination_condition)
+    if len(res.solution) == 0:
+        return status, None, -math.inf
+    m.solutions.load_from(res)
+    _check_loaded(m)
+    obj = pyo.value(m.total_cost)
+    bound = res.problem.lower_bound
+    bound = float(bound) if bound is not None and math.isfinite(float(bound)) else -math.inf
+    if status == "optimal":
+        bound = max(bound, obj * (1 - s.mip_gap)) if bound == -math.inf else bound
+    return status, obj, bound
+
+
+def _check_loaded(m: pyo.ConcreteModel) -> None:
+    for var in m.component_data_objects(pyo.Var, active=True, descend_into=True):
+        if var.value is None and not var.fixed:
+            raise PlannerError(f"the solver returned no value for {var.name}; the plan cannot be read")

@@ -1,0 +1,198 @@
+"""Study mode: the reference study's design question over the whole horizon, and its sensitivity runs.
+
+Solving the 240-month model in one piece is slow: the first probe of this formulation stopped at
+large gaps. Study mode uses the structure of the demand instead.
+
+1. **Representative segments.** Station and servicer demand repeats every ``L`` months (the least
+   common multiple of their resupply intervals, 12 in the reference case) and a Mars mission falls
+   at a fixed offset of some of those periods. The horizon is cut into periods of ``L`` months; the
+   periods with identical demand are one *segment type*, solved once and weighted by how often it
+   occurs. The reference horizon (240 months) has two types: 4 periods with a Mars departure and 16
+   without. Infrastructure (depots, ISRU, fleet) is shared by all segments; fixed costs count once,
+   operating costs by weight. Each period starts and ends with empty depots, so the expanded plan
+   is a feasible plan of the full model; stock carried across a period boundary is what the
+   decomposition gives up (measured in ``docs/validation.md``).
+2. **Programme enumeration.** Whether each programme (depots, tugs, ISRU) is built at all is
+   enumerated rather than left to the solver: a DDTE cost behind a big-M gives the weakest possible
+   relaxation. Each subset of the allowed programmes is solved with its programmes built; the best
+   plan wins and the smallest bound over all subsets is the study's lower bound, so the reported gap
+   is a proven gap for the segmented problem.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import reduce
+from typing import TYPE_CHECKING, Any
+
+from cislink.errors import PlannerError
+from cislink.planner.inputs import Segment, build_inputs, demand_events, mars_months
+from cislink.planner.model import build_model
+from cislink.planner.results import Plan, read_plan
+from cislink.planner.solve import SolveInfo, SolverSettings, relative_gap, solve_model
+
+if TYPE_CHECKING:
+    from cislink.orbits.network import Network
+    from cislink.scenarios.schema import Scenario
+
+log = logging.getLogger(__name__)
+
+#: ``--infrastructure`` choices and the programmes each allows.
+CASES: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "all": ("depot", "tug", "isru"),
+    "isru": ("isru",),
+    "tugs": ("tug",),
+    "depots": ("depot",),
+    "tugs+depots": ("tug", "depot"),
+    "isru+tugs": ("isru", "tug"),
+    "isru+depots": ("isru", "depot"),
+}
+#: The combinations of the study's Fig. 10 (depots alone is left out there: without tugs they serve
+#: only the lunar surface).
+SENSITIVITY = ("none", "isru", "tugs", "tugs+depots", "isru+tugs", "isru+depots", "all")
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SubsetResult:
+    """One programme subset of a case: what it cost and how well it was solved."""
+
+    programmes: tuple[str, ...]
+    objective_usd: float | None
+    bound_usd: float
+    status: str
+    build_seconds: float
+    solve_seconds: float
+
+
+@dataclass
+class StudyResult:
+    case: str
+    plan: Plan
+    subsets: list[SubsetResult] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        out = self.plan.summary()
+        out["case"] = self.case
+        out["segments"] = [
+            {"start_month": s.start_month, "months": s.months, "weight": s.weight} for s in self.segments
+        ]
+        out["subsets"] = [
+            {
+                "programmes": list(r.programmes),
+                "objective_usd": r.objective_usd,
+                "bound_usd": r.bound_usd if math.isfinite(r.bound_usd) else None,
+                "status": r.status,
+                "solve_seconds": round(r.solve_seconds, 3),
+            }
+            for r in self.subsets
+        ]
+        return out
+
+
+def parse_case(case: str) -> tuple[str, ...]:
+    try:
+        return CASES[case]
+    except KeyError:
+        raise PlannerError(f"unknown infrastructure '{case}'; allowed: {', '.join(CASES)}") from None
+
+
+def representative_segments(scenario: Scenario) -> tuple[list[Segment], dict[int, list[int]]]:
+    """Segment types of the horizon and, per step of the segments, the months it stands for."""
+    horizon = scenario.planner.horizon_months
+    intervals = [s.resupply_interval_months for s in scenario.stations] + [
+        s.resupply_interval_months for s in scenario.servicing
+    ]
+    period = reduce(math.lcm, intervals, 1)
+    if period > horizon:
+        period = horizon
+    months = range(horizon)
+    events = demand_events(scenario, months)
+    mars = set(mars_months(scenario, months))
+    signature_of: dict[Any, int] = {}
+    segments: list[Segment] = []
+    occurrences: list[list[int]] = []
+    for start in range(0, horizon, period):
+        length = min(period, horizon - start)
+        sig = (
+            length,
+            tuple(
+                sorted(
+                    (k, c, m - start, round(kg, 6)) for (k, c, m), kg in events.items() if start <= m < start + length
+                )
+            ),
+            tuple(sorted(m - start for m in mars if start <= m < start + length)),
+        )
+        if sig not in signature_of:
+            signature_of[sig] = len(segments)
+            segments.append(Segment(start, length, 0.0))
+            occurrences.append([])
+        occurrences[signature_of[sig]].append(start)
+    segments = [replace(s, weight=float(len(occ))) for s, occ in zip(segments, occurrences, strict=True)]
+    months_of_step: dict[int, list[int]] = {}
+    step = 0
+    for seg, occ in zip(segments, occurrences, strict=True):
+        for i in range(seg.months):
+            months_of_step[step] = [start + i for start in occ]
+            step += 1
+    return segments, months_of_step
+
+
+def run_study(
+    scenario: Scenario,
+    network: Network,
+    case: str = "all",
+    settings: SolverSettings | None = None,
+    progress: Progress | None = None,
+) -> StudyResult:
+    """Best infrastructure and operations over the scenario's horizon for one ``--infrastructure`` case."""
+    allowed = parse_case(case)
+    settings = settings or SolverSettings.from_scenario(scenario)
+    settings.check()
+    segments, months_of_step = representative_segments(scenario)
+    subsets = [c for r in range(len(allowed) + 1) for c in itertools.combinations(allowed, r)]
+    deadline = time.perf_counter() + settings.time_limit_s
+    results: list[SubsetResult] = []
+    best: Plan | None = None
+    for i, subset in enumerate(subsets):
+        label = "+".join(subset) or "no infrastructure"
+        if progress:
+            progress(f"{case}: solving {label} ({i + 1}/{len(subsets)})")
+        remaining = max(deadline - time.perf_counter(), 1.0)
+        budget = remaining / (len(subsets) - i)
+        t0 = time.perf_counter()
+        inp = build_inputs(scenario, network, segments, allowed=frozenset(subset), required=frozenset(subset))
+        m = build_model(inp)
+        build_s = time.perf_counter() - t0
+        try:
+            info = solve_model(m, replace(settings, time_limit_s=budget))
+        except PlannerError as exc:
+            log.warning("%s: %s", label, exc)
+            results.append(
+                SubsetResult(subset, None, -math.inf, "no plan", build_s, time.perf_counter() - t0 - build_s)
+            )
+            continue
+        results.append(
+            SubsetResult(subset, info.objective_usd, info.bound_usd, info.status, build_s, info.solve_seconds)
+        )
+        if best is None or info.objective_usd < best.solve.objective_usd:
+            best = read_plan(m, inp, info, build_s, months_of_step)
+    if best is None:
+        raise PlannerError(f"study '{case}': no programme subset found a plan within {settings.time_limit_s:g} s")
+    bound = min(r.bound_usd for r in results)
+    objective = best.solve.objective_usd
+    gap = relative_gap(objective, bound)
+    status = "optimal" if gap <= settings.mip_gap + 1e-9 else "time_limit"
+    total = SolveInfo(settings.solver, status, objective, bound, gap, sum(r.solve_seconds for r in results))
+    best.solve = total
+    best.build_seconds = sum(r.build_seconds for r in results)
+    best.infrastructure = frozenset(allowed)
+    return StudyResult(case, best, results, segments)
