@@ -147,6 +147,108 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- study ----------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.done, self.label = max(total, 1), 0, label
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, message: str) -> None:
+        self.done = min(self.done + 1, self.total)
+        width = 24
+        filled = round(width * (self.done - 1) / self.total)
+        bar = "#" * filled + "-" * (width - filled)
+        line = f"{self.label} [{bar}] {self.done}/{self.total} {message}"
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line)
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number; allowed: a positive number") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"'{text}': allowed: a positive number")
+    return value
+
+
+def _gap(text: str) -> float:
+    value = _positive_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"'{text}': allowed: a relative gap between 0 and 1, e.g. 0.01")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number; allowed: 1 or more") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}': allowed: 1 or more")
+    return value
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cislink.orbits import build_network
+    from cislink.planner.cases import CASES, SENSITIVITY
+    from cislink.planner.report import SENSITIVITY_HEADER, plot_sensitivity, sensitivity_rows, summary_rows
+    from cislink.planner.solve import SolverSettings
+    from cislink.planner.study import available, parse_case, run_sensitivity, run_study, subsets_of
+
+    scenario = _load_scenario_arg(args.scenario)
+    settings = SolverSettings.from_scenario(
+        scenario, solver=args.solver, time_limit_s=args.time_limit, mip_gap=args.gap, threads=args.threads
+    )
+    settings.check()
+    network = build_network(scenario)
+    if args.sensitivity:
+        needed = {s for c in SENSITIVITY for s in subsets_of(available(scenario, CASES[c]))}
+        bar = Progress(len(needed), "study")
+        try:
+            results = run_sensitivity(scenario, network, settings, progress=bar)
+        finally:
+            bar.close()
+        out = Path(args.out)
+        png = plot_sensitivity(results, out / f"{scenario.name}-sensitivity.png")
+        summaries = [r.summary() for r in results]
+        (out / f"{scenario.name}-sensitivity.json").write_text(json.dumps(summaries, indent=2) + "\n")
+        if args.json:
+            print(json.dumps({"cases": summaries, "plot": str(png)}, indent=2))
+            return 0
+        print(f"Infrastructure sensitivity: {scenario.name}, {scenario.planner.horizon_months} months\n")
+        print(format_table(SENSITIVITY_HEADER, sensitivity_rows(results), right=set(range(1, 11))))
+        print(f"\nchart: {png}\ntables: {out / (scenario.name + '-sensitivity.json')}")
+        return 0
+    bar = Progress(len(subsets_of(available(scenario, parse_case(args.infrastructure)))), "study")
+    try:
+        result = run_study(scenario, network, args.infrastructure, settings, progress=bar)
+    finally:
+        bar.close()
+    summary = result.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"Study: {scenario.name}, infrastructure {args.infrastructure}, {scenario.planner.horizon_months} months\n")
+    print(format_table(("attribute", "value"), summary_rows(summary)))
+    return 0
+
+
 # ---- parser ---------------------------------------------------------------------------------------
 
 
@@ -175,6 +277,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a scenario file and print a one-line summary")
     p.add_argument("file", metavar="FILE", help="a scenario .toml file or a bundled scenario's name")
     p.set_defaults(handler=_cmd_validate)
+
+    from cislink.planner.cases import CASES
+
+    p = sub.add_parser(
+        "study",
+        help="plan the whole horizon: which infrastructure, launches and trips meet demand at least cost",
+        description="Solve the scenario's design problem over its horizon and print the study's Table-10 figures.",
+    )
+    p.add_argument("scenario", nargs="?", default="reference-2035", help="scenario file or bundled name")
+    p.add_argument("--infrastructure", choices=list(CASES), default="all", help="what may be built (default: all)")
+    p.add_argument("--sensitivity", action="store_true", help="run the study's Fig. 10 combinations, write a PNG")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--solver", choices=["highs", "scip"], help="MILP solver (default: the scenario's, highs)")
+    p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds for the whole study")
+    p.add_argument("--gap", type=_gap, metavar="G", help="relative optimality gap to stop at, e.g. 0.01")
+    p.add_argument("--threads", type=_positive_int, metavar="N", help="solver threads")
+    p.add_argument("--out", default=".", metavar="DIR", help="where --sensitivity writes its PNG and JSON")
+    p.set_defaults(handler=_cmd_study)
 
     for extra in _EXTRA_COMMANDS:
         extra(sub)

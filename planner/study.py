@@ -31,6 +31,7 @@ from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from cislink.errors import PlannerError
+from cislink.planner.cases import CASES, SENSITIVITY
 from cislink.planner.inputs import Segment, build_inputs, demand_events, mars_months
 from cislink.planner.model import build_model
 from cislink.planner.results import Plan, read_plan
@@ -41,21 +42,6 @@ if TYPE_CHECKING:
     from cislink.scenarios.schema import Scenario
 
 log = logging.getLogger(__name__)
-
-#: ``--infrastructure`` choices and the programmes each allows.
-CASES: dict[str, tuple[str, ...]] = {
-    "none": (),
-    "all": ("depot", "tug", "isru"),
-    "isru": ("isru",),
-    "tugs": ("tug",),
-    "depots": ("depot",),
-    "tugs+depots": ("tug", "depot"),
-    "isru+tugs": ("isru", "tug"),
-    "isru+depots": ("isru", "depot"),
-}
-#: The combinations of the study's Fig. 10 (depots alone is left out there: without tugs they serve
-#: only the lunar surface).
-SENSITIVITY = ("none", "isru", "tugs", "tugs+depots", "isru+tugs", "isru+depots", "all")
 
 Progress = Callable[[str], None]
 
@@ -146,26 +132,22 @@ def representative_segments(scenario: Scenario) -> tuple[list[Segment], dict[int
     return segments, months_of_step
 
 
-def run_study(
+def solve_subsets(
     scenario: Scenario,
     network: Network,
-    case: str = "all",
-    settings: SolverSettings | None = None,
+    subsets: list[tuple[str, ...]],
+    settings: SolverSettings,
     progress: Progress | None = None,
-) -> StudyResult:
-    """Best infrastructure and operations over the scenario's horizon for one ``--infrastructure`` case."""
-    allowed = parse_case(case)
-    settings = settings or SolverSettings.from_scenario(scenario)
+) -> dict[tuple[str, ...], tuple[SubsetResult, Plan | None]]:
+    """Solve each programme subset with its programmes built; the time limit is shared out as it goes."""
     settings.check()
     segments, months_of_step = representative_segments(scenario)
-    subsets = [c for r in range(len(allowed) + 1) for c in itertools.combinations(allowed, r)]
     deadline = time.perf_counter() + settings.time_limit_s
-    results: list[SubsetResult] = []
-    best: Plan | None = None
+    out: dict[tuple[str, ...], tuple[SubsetResult, Plan | None]] = {}
     for i, subset in enumerate(subsets):
         label = "+".join(subset) or "no infrastructure"
         if progress:
-            progress(f"{case}: solving {label} ({i + 1}/{len(subsets)})")
+            progress(f"solving {label}")
         remaining = max(deadline - time.perf_counter(), 1.0)
         budget = remaining / (len(subsets) - i)
         t0 = time.perf_counter()
@@ -176,23 +158,76 @@ def run_study(
             info = solve_model(m, replace(settings, time_limit_s=budget))
         except PlannerError as exc:
             log.warning("%s: %s", label, exc)
-            results.append(
-                SubsetResult(subset, None, -math.inf, "no plan", build_s, time.perf_counter() - t0 - build_s)
-            )
+            spent = time.perf_counter() - t0 - build_s
+            out[subset] = (SubsetResult(subset, None, -math.inf, "no plan", build_s, spent), None)
             continue
-        results.append(
-            SubsetResult(subset, info.objective_usd, info.bound_usd, info.status, build_s, info.solve_seconds)
-        )
-        if best is None or info.objective_usd < best.solve.objective_usd:
-            best = read_plan(m, inp, info, build_s, months_of_step)
-    if best is None:
+        result = SubsetResult(subset, info.objective_usd, info.bound_usd, info.status, build_s, info.solve_seconds)
+        out[subset] = (result, read_plan(m, inp, info, build_s, months_of_step))
+    return out
+
+
+def available(scenario: Scenario, programmes: tuple[str, ...]) -> tuple[str, ...]:
+    """The programmes of ``programmes`` that the scenario offers as infrastructure options."""
+    return tuple(p for p in programmes if getattr(scenario.infrastructure, p) is not None)
+
+
+def subsets_of(programmes: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Every subset of ``programmes``, smallest first (the empty one gives a plan fast)."""
+    return [c for r in range(len(programmes) + 1) for c in itertools.combinations(programmes, r)]
+
+
+def combine(
+    case: str,
+    solved: dict[tuple[str, ...], tuple[SubsetResult, Plan | None]],
+    settings: SolverSettings,
+    segments: list[Segment],
+) -> StudyResult:
+    """The best plan of a case from its solved subsets, with the bound over all of them."""
+    allowed = parse_case(case)
+    mine = [solved[s] for s in subsets_of(allowed) if s in solved]
+    allowed = tuple(p for p in allowed if any(p in r.programmes for r, _ in mine)) or allowed
+    plans = [(r, p) for r, p in mine if p is not None]
+    if not plans:
         raise PlannerError(f"study '{case}': no programme subset found a plan within {settings.time_limit_s:g} s")
-    bound = min(r.bound_usd for r in results)
-    objective = best.solve.objective_usd
+    _, plan = min(plans, key=lambda rp: rp[1].solve.objective_usd)
+    bound = min(r.bound_usd for r, _ in mine)
+    objective = plan.solve.objective_usd
     gap = relative_gap(objective, bound)
     status = "optimal" if gap <= settings.mip_gap + 1e-9 else "time_limit"
-    total = SolveInfo(settings.solver, status, objective, bound, gap, sum(r.solve_seconds for r in results))
-    best.solve = total
-    best.build_seconds = sum(r.build_seconds for r in results)
-    best.infrastructure = frozenset(allowed)
-    return StudyResult(case, best, results, segments)
+    best = replace(
+        plan,
+        solve=SolveInfo(settings.solver, status, objective, bound, gap, sum(r.solve_seconds for r, _ in mine)),
+        build_seconds=sum(r.build_seconds for r, _ in mine),
+        infrastructure=frozenset(allowed),
+    )
+    return StudyResult(case, best, [r for r, _ in mine], segments)
+
+
+def run_study(
+    scenario: Scenario,
+    network: Network,
+    case: str = "all",
+    settings: SolverSettings | None = None,
+    progress: Progress | None = None,
+) -> StudyResult:
+    """Best infrastructure and operations over the scenario's horizon for one ``--infrastructure`` case."""
+    settings = settings or SolverSettings.from_scenario(scenario)
+    solved = solve_subsets(scenario, network, subsets_of(available(scenario, parse_case(case))), settings, progress)
+    return combine(case, solved, settings, representative_segments(scenario)[0])
+
+
+def run_sensitivity(
+    scenario: Scenario,
+    network: Network,
+    settings: SolverSettings | None = None,
+    progress: Progress | None = None,
+    cases: tuple[str, ...] = SENSITIVITY,
+) -> list[StudyResult]:
+    """The study's Fig. 10: every case of ``cases``, each subset of programmes solved once and shared."""
+    settings = settings or SolverSettings.from_scenario(scenario)
+    needed = sorted(
+        {s for c in cases for s in subsets_of(available(scenario, parse_case(c)))}, key=lambda s: (len(s), s)
+    )
+    solved = solve_subsets(scenario, network, needed, settings, progress)
+    segments = representative_segments(scenario)[0]
+    return [combine(c, solved, settings, segments) for c in cases]

@@ -1,0 +1,18 @@
+"""The ``--infrastructure`` cases of study mode (kept free of solver imports so the CLI starts fast)."""
+
+from __future__ import annotations
+
+#: Each case and the programmes it allows.
+CASES: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "all": ("depot", "tug", "isru"),
+    "isru": ("isru",),
+    "tugs": ("tug",),
+    "depots": ("depot",),
+    "tugs+depots": ("tug", "depot"),
+    "isru+tugs": ("isru", "tug"),
+    "isru+depots": ("isru", "depot"),
+}
+#: The combinations of the study's Fig. 10 (depots alone is left out there: without tugs they serve
+#: only the lunar surface).
+SENSITIVITY = ("none", "isru", "tugs", "tugs+depots", "isru+tugs", "isru+depots", "all")

@@ -1,0 +1,121 @@
+"""Study results for people: the Table-10-style summary, the sensitivity comparison and its PNG chart."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cislink.planner.study import StudyResult
+
+
+def usd(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"${x / 1e9:,.2f}B" if abs(x) >= 1e9 else f"${x / 1e6:,.1f}M"
+
+
+def pct(x: float | None) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{100 * x:.2f}%"
+
+
+def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    """Label/value rows in the manner of the study's Table 10."""
+    rows = [("total cost", usd(s["total_cost_usd"]))]
+    rows += [(f"  {k.replace('_', ' ')}", usd(v)) for k, v in s["cost_terms_usd"].items() if abs(v) > 0.5]
+    by_vehicle = ", ".join(f"{k} {v}" for k, v in s["earth_launches_by_vehicle"].items()) or "-"
+    rows += [
+        ("Earth launches", f"{s['earth_launches']} ({by_vehicle})"),
+        ("Earth launch mass", f"{s['earth_launch_mass_kg']:,.0f} kg"),
+        ("tug trips", str(s["tug_trips"])),
+        ("lander trips", str(s["lander_trips"])),
+        ("depots", ", ".join(f"{d['node']} ({d['capacity_kg']:,.0f} kg)" for d in s["depots"]) or "-"),
+        ("ISRU size", f"{s['isru_kg_per_year']:,.0f} kg/yr" if s["isru_kg_per_year"] > 0 else "-"),
+        ("fleets", ", ".join(f"{k} {v}" for k, v in s["fleets"].items()) or "-"),
+        ("tug locations", ", ".join(s["tug_locations"]) or "-"),
+        ("Mars vehicle node", ", ".join(s["mars_vehicle_nodes"]) or "-"),
+        ("shortfall", f"{s['shortfall_kg']:,.0f} kg"),
+        ("solver", f"{s['solver']} ({s['status']})"),
+        ("gap", pct(s["mip_gap"])),
+        ("build / solve", f"{s['build_seconds']:.2f} s / {s['solve_seconds']:.1f} s"),
+    ]
+    return rows
+
+
+SENSITIVITY_HEADER = (
+    "case",
+    "total cost",
+    "vs none",
+    "launches",
+    "vs none",
+    "launch mass kg",
+    "tug trips",
+    "lander trips",
+    "depots",
+    "ISRU kg/yr",
+    "gap",
+)
+
+
+def sensitivity_rows(results: list[StudyResult]) -> list[tuple[str, ...]]:
+    base = next((r.summary() for r in results if r.case == "none"), None)
+    rows = []
+    for r in results:
+        s = r.summary()
+        dc = s["total_cost_usd"] / base["total_cost_usd"] - 1 if base else math.nan
+        dl = s["earth_launches"] / base["earth_launches"] - 1 if base and base["earth_launches"] else math.nan
+        rows.append(
+            (
+                r.case,
+                usd(s["total_cost_usd"]),
+                f"{100 * dc:+.0f}%" if math.isfinite(dc) else "-",
+                str(s["earth_launches"]),
+                f"{100 * dl:+.0f}%" if math.isfinite(dl) else "-",
+                f"{s['earth_launch_mass_kg']:,.0f}",
+                str(s["tug_trips"]),
+                str(s["lander_trips"]),
+                " ".join(f"{d['node']}:{d['capacity_kg'] / 1000:,.0f}t" for d in s["depots"]) or "-",
+                f"{s['isru_kg_per_year']:,.0f}",
+                pct(s["mip_gap"]),
+            )
+        )
+    return rows
+
+
+def plot_sensitivity(results: list[StudyResult], path: Path) -> Path:
+    """Bar chart: cost per case (top), Earth launches and launch mass per case (bottom)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    summaries = [r.summary() for r in results]
+    cases = [r.case for r in results]
+    cost = [s["total_cost_usd"] / 1e9 for s in summaries]
+    launches = [s["earth_launches"] for s in summaries]
+    mass = [s["earth_launch_mass_kg"] / 1e6 for s in summaries]
+    base = cost[cases.index("none")] if "none" in cases else None
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True, constrained_layout=True)
+    bars = ax1.bar(cases, cost, color=["#7f7f7f" if c == "none" else "#1f77b4" for c in cases])
+    for b, c in zip(bars, cost, strict=True):
+        label = f"${c:,.1f}B" + (f"\\n{100 * (c / base - 1):+.0f}%" if base and c != base else "")
+        ax1.annotate(label, (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=9)
+    ax1.set_ylabel("total cost over the horizon (USD billion)")
+    ax1.set_ylim(0, max(cost) * 1.25)
+    ax1.set_title(f"Infrastructure sensitivity: {results[0].plan.scenario}")
+    ax1.grid(axis="y", alpha=0.3)
+    x = range(len(cases))
+    ax2.bar([i - 0.2 for i in x], launches, width=0.4, color="#ff7f0e", label="Earth launches")
+    ax2.set_ylabel("Earth launches")
+    ax3 = ax2.twinx()
+    ax3.bar([i + 0.2 for i in x], mass, width=0.4, color="#2ca02c", label="Earth launch mass")
+    ax3.set_ylabel("Earth launch mass (million kg)")
+    ax2.set_xticks(list(x), cases)
+    handles = [*ax2.get_legend_handles_labels()[0], *ax3.get_legend_handles_labels()[0]]
+    ax2.legend(handles, ["Earth launches", "Earth launch mass"], loc="upper right")
+    ax2.grid(axis="y", alpha=0.3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
