@@ -35,7 +35,7 @@ from cislink.planner.cases import CASES, SENSITIVITY
 from cislink.planner.inputs import Segment, build_inputs, demand_events, mars_months
 from cislink.planner.model import build_model
 from cislink.planner.results import Plan, read_plan
-from cislink.planner.solve import SolveInfo, SolverSettings, relative_gap, solve_model
+from cislink.planner.solve import SolveInfo, SolverSettings, relative_gap, solve_checked
 
 if TYPE_CHECKING:
     from cislink.orbits.network import Network
@@ -155,7 +155,7 @@ def solve_subsets(
         m = build_model(inp)
         build_s = time.perf_counter() - t0
         try:
-            info = solve_model(m, replace(settings, time_limit_s=budget))
+            info = solve_checked(m, replace(settings, time_limit_s=budget))
         except PlannerError as exc:
             log.warning("%s: %s", label, exc)
             spent = time.perf_counter() - t0 - build_s

@@ -1,0 +1,253 @@
+"""The planner: a real MILP solved by HiGHS (and SCIP), on small scenarios and short horizons."""
+
+from __future__ import annotations
+
+import math
+
+import pyomo.environ as pyo
+import pytest
+
+from cislink.errors import PlannerError
+from cislink.planner.inputs import K_O2_MAX, Design, Segment, build_inputs, demand_events
+from cislink.planner.model import build_model
+from cislink.planner.results import read_plan
+from cislink.planner.solve import SolverSettings, solve_checked, solve_model
+from cislink.planner.study import representative_segments, run_study
+from cislink.planner.window import WindowState, plan_window
+from cislink.scenarios import load, loads
+
+pytestmark = pytest.mark.slow
+FAST = SolverSettings(time_limit_s=60, mip_gap=1e-4, threads=1)
+
+
+def shortened(name: str, months: int):
+    sc = load(name)
+    planner = sc.planner.model_copy(update={"horizon_months": months, "window_months": months})
+    return sc.model_copy(update={"planner": planner})
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load("quick-demo")
+
+
+@pytest.fixture(scope="module")
+def demo_net(demo, network):
+    from cislink.orbits import build_network
+
+    return build_network(demo)
+
+
+def solve(scenario, net, months, allowed=frozenset(), settings=FAST, **kw):
+    inp = build_inputs(scenario, net, [Segment(0, months)], allowed=allowed, **kw)
+    m = build_model(inp)
+    info = solve_checked(m, settings)
+    return m, inp, read_plan(m, inp, info, 0.0)
+
+
+def test_baseline_meets_all_demand_with_whole_launches(demo, demo_net) -> None:
+    _m, inp, plan = solve(demo, demo_net, 12)
+    assert plan.shortfall.empty
+    assert plan.solve.mip_gap <= 1e-4
+    # every demand kg was launched from Earth (no tugs, no ISRU in this case)
+    demand = sum(inp.demand.values())
+    assert plan.launched["kg"].sum() == pytest.approx(demand, rel=1e-6)
+    # launches are whole and their payload covers what they carry, per destination and month
+    assert (plan.launches["count"] == plan.launches["count"].round()).all()
+    payload = {(lv, d): q for (lv, d), q in inp.launch_payload_kg.items()}
+    for (month, node), group in plan.launched.groupby(["month", "node"]):
+        rows = plan.launches[(plan.launches["month"] == month) & (plan.launches["node"] == node)]
+        capacity = sum(payload[(r.launch_vehicle, node)] * r.count for r in rows.itertuples())
+        assert group["kg"].sum() <= capacity + 1e-6
+    assert plan.total_cost_usd == pytest.approx(
+        plan.launches.merge(_prices(demo), on="launch_vehicle").eval("count * price").sum()
+    )
+
+
+def _prices(scenario):
+    import pandas as pd
+
+    return pd.DataFrame([{"launch_vehicle": lv.name, "price": lv.price_usd} for lv in scenario.launch_vehicles])
+
+
+def test_demand_lumps_follow_resupply_intervals(demo) -> None:
+    events = demand_events(demo, range(12))
+    leo = sorted({m for (k, _, m) in events if k == "leo_station"})
+    gateway = sorted({m for (k, _, m) in events if k == "gateway"})
+    assert leo == [2, 5, 8, 11]
+    assert gateway == [5, 11]
+    st = next(s for s in demo.stations if s.name == "leo_station")
+    yearly = sum(kg for (k, _, _), kg in events.items() if k == "leo_station")
+    assert yearly == pytest.approx(sum(st.annual_demand_kg().values()))
+
+
+def test_unreachable_demand_is_a_reported_shortfall_not_an_infeasible_model(demo, demo_net) -> None:
+    # without Falcon Heavy nothing reaches NRHO except the tug; with no tug allowed the Gateway goes short
+    no_fh = demo.model_copy(update={"launch_vehicles": [lv for lv in demo.launch_vehicles if lv.name == "falcon_9"]})
+    _, inp, plan = solve(no_fh, demo_net, 12)
+    assert set(plan.shortfall["demand"]) == {"gateway"}
+    gateway = sum(kg for (k, _, _), kg in inp.demand.items() if k == "gateway")
+    assert plan.shortfall["kg"].sum() == pytest.approx(gateway, rel=1e-6)
+    # with the tug allowed, the tug carries it from LEO and nothing is short
+    _m, inp, plan = solve(no_fh, demo_net, 12, allowed=frozenset({"tug"}), required=frozenset({"tug"}))
+    assert plan.shortfall.empty
+    assert plan.trips[plan.trips["destination"] == "nrho"]["trips"].sum() >= 1
+    # the tug returns: trips into each node equal trips out of it, every month
+    for (_month, _v), g in plan.trips.groupby(["month", "vehicle"]):
+        out = g.groupby("origin")["trips"].sum()
+        inn = g.groupby("destination")["trips"].sum()
+        assert out.sort_index().to_dict() == inn.sort_index().to_dict()
+
+
+def test_tug_propellant_is_the_rocket_equation_drawn_at_departure(demo, demo_net) -> None:
+    no_fh = demo.model_copy(update={"launch_vehicles": [lv for lv in demo.launch_vehicles if lv.name == "falcon_9"]})
+    _m, _inp, plan = solve(no_fh, demo_net, 6, allowed=frozenset({"tug"}), required=frozenset({"tug"}))
+    tug = next(v for v in demo.vehicles if v.name == "tug")
+    for r in plan.trips.itertuples():
+        arc = demo_net.arc(r.origin, r.destination)
+        k = math.expm1(arc.dv_total_m_s / (tug.isp_s * 9.80665))
+        assert r.propellant_kg == pytest.approx(k * (tug.empty_kg * r.trips + r.cargo_kg), rel=1e-9)
+        assert r.propellant_kg <= tug.propellant_kg * r.trips + 1e-6
+        assert r.cargo_kg <= (tug.payload_kg + tug.propellant_kg) * r.trips
+
+
+def test_isru_outputs_respect_the_water_split(network) -> None:
+    sc = shortened("reference-2035", 12)
+    m, inp, plan = solve(
+        sc,
+        network,
+        12,
+        allowed=frozenset({"isru"}),
+        required=frozenset({"isru"}),
+        settings=SolverSettings(time_limit_s=60, mip_gap=0.02, threads=1),
+    )
+    assert plan.design.isru_kg_per_year > 0
+    rate = plan.design.isru_kg_per_year / 12
+    for t in range(12):
+        e = m.isru_electrolysed[t].value
+        w = m.isru_output["water", t].value
+        o = m.isru_output["oxygen", t].value
+        p = m.isru_output["propellant", t].value
+        assert w + e <= rate + 1e-6
+        assert o <= K_O2_MAX * 0.89 * e + 1e-6  # eq 15
+        assert o + p * 6 / 7 <= 0.89 * e + 1e-6  # oxygen: breathing + LOX
+        assert p / 7 <= 0.11 * e + 1e-6  # hydrogen
+    # storable station propellant (MMH/NTO) never comes from the Moon: it is all launched from Earth
+    storable = sum(kg for (_, c, _), kg in inp.demand.items() if c in ("mmh", "nto"))
+    launched = plan.launched[plan.launched["commodity"].isin(["mmh", "nto"])]["kg"].sum()
+    assert storable > 0
+    assert launched >= storable - plan.shortfall[plan.shortfall["commodity"].isin(["mmh", "nto"])]["kg"].sum() - 1e-6
+
+
+def test_storage_never_holds_stock_older_than_the_limit(demo, demo_net) -> None:
+    no_fh = demo.model_copy(update={"launch_vehicles": [lv for lv in demo.launch_vehicles if lv.name == "falcon_9"]})
+    m, inp, plan = solve(
+        no_fh,
+        demo_net,
+        12,
+        allowed=frozenset({"tug", "depot"}),
+        required=frozenset({"tug", "depot"}),
+        settings=SolverSettings(time_limit_s=60, mip_gap=0.01, threads=1),
+    )
+    age = inp.max_storage_months
+    for con in m.storage_age_system.values():
+        assert pyo.value(con.body) <= pyo.value(con.upper) + 1e-6
+    # system rule: stock held anywhere <= new mass (launched) in the last `age` months
+    for t in range(12):
+        held = plan.inventory[plan.inventory["month"] == t]["kg"].sum()
+        new = plan.launched[(plan.launched["month"] <= t) & (plan.launched["month"] > t - age)]["kg"].sum()
+        assert held <= new + 1e-6
+
+
+def test_reading_an_unsolved_model_is_an_error_not_zeros(demo, demo_net) -> None:
+    inp = build_inputs(demo, demo_net, [Segment(0, 3)])
+    m = build_model(inp)
+    from cislink.planner.solve import SolveInfo
+
+    with pytest.raises(PlannerError, match="no value"):
+        read_plan(m, inp, SolveInfo("highs", "maxTimeLimit", 0, 0, 0, 0), 0.0)
+
+
+def test_bad_solver_settings_are_named(demo, demo_net) -> None:
+    m = build_model(build_inputs(demo, demo_net, [Segment(0, 3)]))
+    with pytest.raises(PlannerError, match="unknown solver 'cplex'; allowed: highs, scip"):
+        solve_model(m, SolverSettings(solver="cplex"))
+    with pytest.raises(PlannerError, match="allowed: a relative gap"):
+        solve_model(m, SolverSettings(mip_gap=1.5))
+
+
+def test_scip_and_highs_agree(demo, demo_net) -> None:
+    _, _, highs = solve(demo, demo_net, 6)
+    _, _, scip = solve(demo, demo_net, 6, settings=SolverSettings(solver="scip", time_limit_s=60, mip_gap=1e-4))
+    assert scip.solve.solver == "scip"
+    assert scip.total_cost_usd == pytest.approx(highs.total_cost_usd, rel=1e-4)
+
+
+def test_representative_segments_cover_the_horizon(network) -> None:
+    sc = load("reference-2035")
+    segments, months_of_step = representative_segments(sc)
+    assert [(s.months, s.weight) for s in segments] == [(12, 4.0), (12, 16.0)]
+    covered = sorted(m for months in months_of_step.values() for m in months)
+    assert covered == list(range(240))
+
+
+def test_segmented_study_equals_the_monolithic_model_without_storage(demo, demo_net) -> None:
+    # no depots: months are independent, so solving one representative period and weighting it is exact
+    result = run_study(demo, demo_net, "none", FAST)
+    assert [s.weight for s in result.segments] == [2.0]
+    _, _, whole = solve(demo, demo_net, 12)
+    assert result.plan.total_cost_usd == pytest.approx(whole.total_cost_usd, rel=1e-6)
+    assert result.summary()["earth_launches"] == whole.launches["count"].sum()
+    assert set(result.plan.launches["month"]) <= set(range(12))
+
+
+def test_window_uses_stock_already_in_a_depot(demo, demo_net) -> None:
+    design = Design(depots={"leo": 20_000.0})
+    empty = plan_window(demo, demo_net, WindowState(0, design), months=3, settings=FAST)
+    stock = {("leo", c): 3_000.0 for c in ("water", "food", "oxygen", "propellant")}
+    stocked = plan_window(demo, demo_net, WindowState(0, design, stocks_kg=stock), months=3, settings=FAST)
+    assert stocked.launched["kg"].sum() < empty.launched["kg"].sum()
+    assert stocked.shortfall.empty and empty.shortfall.empty
+
+
+def test_mars_vehicle_too_small_is_a_clear_error(network) -> None:
+    text = load("reference-2035")
+    mtv = next(v for v in text.vehicles if v.role == "mars_transfer")
+    small = text.model_copy(
+        update={
+            "vehicles": [v if v is not mtv else v.model_copy(update={"propellant_kg": 50_000}) for v in text.vehicles]
+        }
+    )
+    with pytest.raises(PlannerError, match=r"cannot carry .* to lmo and back"):
+        build_inputs(small, network, [Segment(0, 1)])
+
+
+def test_propellant_type_needs_its_commodities(network) -> None:
+    sc = loads(load("quick-demo").model_dump_json() if False else _QUICK_NO_PROPELLANT, "x")
+    with pytest.raises(PlannerError, match="needs the commodity 'propellant'"):
+        build_inputs(sc, network, [Segment(0, 12)])
+
+
+_QUICK_NO_PROPELLANT = """
+name = "np"
+[[launch_vehicles]]
+name = "f9"
+provider = "x"
+payload_leo_kg = 22800
+volume_m3 = 145
+price_usd = 7e7
+[[commodities]]
+name = "water"
+[[stations]]
+name = "s"
+node = "leo"
+crew = 2
+propellant_kg_per_year = 100
+resupply_interval_months = 3
+[planner]
+horizon_months = 12
+window_months = 12
+[simulation]
+start_date = 2035-01-01
+months = 12
+"""
