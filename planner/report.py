@@ -99,7 +99,7 @@ def plot_sensitivity(results: list[StudyResult], path: Path) -> Path:
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True, constrained_layout=True)
     bars = ax1.bar(cases, cost, color=["#7f7f7f" if c == "none" else "#1f77b4" for c in cases])
     for b, c in zip(bars, cost, strict=True):
-        label = f"${c:,.1f}B" + (f"\\n{100 * (c / base - 1):+.0f}%" if base and c != base else "")
+        label = f"${c:,.1f}B" + (f"\n{100 * (c / base - 1):+.0f}%" if base and c != base else "")
         ax1.annotate(label, (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=9)
     ax1.set_ylabel("total cost over the horizon (USD billion)")
     ax1.set_ylim(0, max(cost) * 1.25)

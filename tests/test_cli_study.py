@@ -1,0 +1,77 @@
+"""``cislink study``: the summary a user reads, its JSON, the sensitivity chart and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cislink.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def test_study_json_has_the_table_10_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["study", "quick-demo", "--infrastructure", "none", "--json", "--time-limit", "60"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in (
+        "total_cost_usd",
+        "earth_launches",
+        "earth_launch_mass_kg",
+        "tug_trips",
+        "lander_trips",
+        "depots",
+        "isru_kg_per_year",
+        "mip_gap",
+        "build_seconds",
+        "solve_seconds",
+    ):
+        assert key in out
+    assert out["earth_launches"] == sum(out["earth_launches_by_vehicle"].values()) > 0
+    assert out["total_cost_usd"] == pytest.approx(sum(out["cost_terms_usd"].values()))
+    assert out["mip_gap"] <= 0.01
+
+
+def test_study_table_and_progress(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["study", "quick-demo", "--infrastructure", "tugs", "--time-limit", "60"]) == 0
+    captured = capsys.readouterr()
+    assert "Earth launches" in captured.out
+    assert "gap" in captured.out
+    assert "study [" in captured.err  # progress bar
+
+
+def test_sensitivity_writes_a_png_and_one_table(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["study", "quick-demo", "--sensitivity", "--time-limit", "60", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for case in ("none", "tugs", "tugs+depots", "all"):
+        assert f"\n{case} " in out
+    png = tmp_path / "quick-demo-sensitivity.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 10_000
+    rows = json.loads((tmp_path / "quick-demo-sensitivity.json").read_text())
+    assert next(r["case"] for r in rows) == "none"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--gap", "2"], "allowed: a relative gap between 0 and 1"),
+        (["--time-limit", "-5"], "allowed: a positive number"),
+        (["--time-limit", "soon"], "'soon' is not a number"),
+        (["--infrastructure", "lasers"], "invalid choice: 'lasers'"),
+        (["--solver", "cplex"], "invalid choice: 'cplex'"),
+        (["--threads", "0"], "allowed: 1 or more"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(argv, message, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["study", "quick-demo", *argv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_scenario_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["study", "no-such-scenario"]) == 2
+    err = capsys.readouterr().err
+    assert "no-such-scenario" in err
+    assert "Traceback" not in err
