@@ -80,6 +80,11 @@ def solve_model(m: pyo.ConcreteModel, settings: SolverSettings) -> SolveInfo:
     start = time.perf_counter()
     if settings.solver == "highs":
         status, obj, bound = _solve_highs(m, settings)
+        if obj is None and status != "maxTimeLimit":
+            # The model always has a plan (demand is soft), so "infeasible" is a numerical failure:
+            # try once more with another seed and without presolve.
+            log.warning("highs reported %s on a model that always has a plan; retrying", status)
+            status, obj, bound = _solve_highs(m, replace(settings, seed=settings.seed + 1), presolve=False)
     else:
         status, obj, bound = _solve_scip(m, settings)
     seconds = time.perf_counter() - start
@@ -142,7 +147,7 @@ def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings) -> SolveInfo:
     return replace(info, solve_seconds=info.solve_seconds + (again.solve_seconds if again else 0.0))
 
 
-def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | None, float]:
+def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, presolve: bool = True) -> tuple[str, float | None, float]:
     from pyomo.contrib.appsi.solvers import Highs
 
     opt = Highs()
@@ -152,6 +157,8 @@ def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | 
     opt.config.time_limit = s.time_limit_s
     opt.config.mip_gap = s.mip_gap
     opt.highs_options = {"threads": s.threads, "random_seed": s.seed, "mip_rel_gap": s.mip_gap}
+    if not presolve:
+        opt.highs_options["presolve"] = "off"
     try:
         res = opt.solve(m)
     except Exception as exc:  # a solver failure is reported, not shown as a traceback
