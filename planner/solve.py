@@ -147,8 +147,18 @@ def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings) -> SolveInfo:
     return replace(info, solve_seconds=info.solve_seconds + (again.solve_seconds if again else 0.0))
 
 
+_highs_threads: int | None = None
+
+
 def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, presolve: bool = True) -> tuple[str, float | None, float]:
+    import highspy
     from pyomo.contrib.appsi.solvers import Highs
+
+    global _highs_threads
+    if _highs_threads is not None and _highs_threads != s.threads:
+        # HiGHS keeps one thread pool per process and refuses to run with another thread count.
+        highspy.Highs.resetGlobalScheduler(True)
+    _highs_threads = s.threads
 
     opt = Highs()
     if not opt.available():

@@ -251,3 +251,13 @@ window_months = 12
 start_date = 2035-01-01
 months = 12
 """
+
+
+def test_highs_thread_count_can_change_within_a_process(demo, demo_net) -> None:
+    # HiGHS keeps one thread pool per process; a later solve with another count must still work
+    design = Design(depots={"leo": 20_000.0})
+    costs = [
+        plan_window(demo, demo_net, WindowState(0, design), months=3, settings=SolverSettings(threads=t)).total_cost_usd
+        for t in (2, 1, 2)
+    ]
+    assert costs[0] == costs[1] == costs[2] > 0
