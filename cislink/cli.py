@@ -206,10 +206,10 @@ def _cmd_study(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from cislink.orbits import build_network
-    from cislink.planner.cases import CASES, SENSITIVITY
+    from cislink.planner.cases import SENSITIVITY
     from cislink.planner.report import SENSITIVITY_HEADER, plot_sensitivity, sensitivity_rows, summary_rows
     from cislink.planner.solve import SolverSettings
-    from cislink.planner.study import available, parse_case, run_sensitivity, run_study, subsets_of
+    from cislink.planner.study import run_sensitivity, run_study, subsets_needed
 
     scenario = _load_scenario_arg(args.scenario)
     settings = SolverSettings.from_scenario(
@@ -218,8 +218,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     settings.check()
     network = build_network(scenario)
     if args.sensitivity:
-        needed = {s for c in SENSITIVITY for s in subsets_of(available(scenario, CASES[c]))}
-        bar = Progress(len(needed), "study")
+        bar = Progress(len(subsets_needed(scenario, SENSITIVITY)), "study")
         try:
             results = run_sensitivity(scenario, network, settings, progress=bar)
         finally:
@@ -235,7 +234,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
         print(format_table(SENSITIVITY_HEADER, sensitivity_rows(results), right=set(range(1, 11))))
         print(f"\nchart: {png}\ntables: {out / (scenario.name + '-sensitivity.json')}")
         return 0
-    bar = Progress(len(subsets_of(available(scenario, parse_case(args.infrastructure)))), "study")
+    bar = Progress(len(subsets_needed(scenario, (args.infrastructure,))), "study")
     try:
         result = run_study(scenario, network, args.infrastructure, settings, progress=bar)
     finally:

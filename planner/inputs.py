@@ -254,7 +254,7 @@ def mars_requirements(scenario: Scenario, network: Network) -> tuple[dict[tuple[
     payload = sum(supplies.values())
     need: dict[tuple[str, str], float] = {}
     feasible: list[str] = []
-    worst = math.inf
+    least_needed = math.inf
     for n in candidates:
         if not network.graph.has_edge(n, orbit.name) or not network.graph.has_edge(orbit.name, n):
             continue
@@ -262,7 +262,7 @@ def mars_requirements(scenario: Scenario, network: Network) -> tuple[dict[tuple[
         k_back = math.expm1(network.arc(orbit.name, n).dv_total_m_s / ve)
         back = mtv.empty_kg * k_back
         out = (mtv.empty_kg + payload + back) * k_out
-        worst = min(worst, out + back)
+        least_needed = min(least_needed, out + back)
         if out + back > mtv.propellant_kg or payload > mtv.payload_kg:
             continue
         feasible.append(n)
@@ -273,7 +273,8 @@ def mars_requirements(scenario: Scenario, network: Network) -> tuple[dict[tuple[
     if not feasible:
         raise PlannerError(
             f"mars: vehicle '{mtv.name}' cannot carry {payload:,.0f} kg of supplies to {orbit.name} and back from any "
-            f"node: the best round trip needs {worst:,.0f} kg of propellant, its tank holds {mtv.propellant_kg:,.0f} kg"
+            f"node: the best round trip needs {least_needed:,.0f} kg of propellant, "
+            f"its tank holds {mtv.propellant_kg:,.0f} kg"
         )
     return need, feasible
 
@@ -314,7 +315,7 @@ def build_inputs(
             )
             if present
         )
-    allowed = frozenset(k for k in allowed if getattr(infra, k) is not None and (k != "isru" or infra.isru is not None))
+    allowed = frozenset(k for k in allowed if getattr(infra, k) is not None)
 
     steps: list[Step] = []
     for seg in segments:
@@ -514,10 +515,21 @@ def _infrastructure_prices(scenario: Scenario, nodes: list[str]) -> dict[str, fl
     """Launch price per kg of infrastructure delivered to each node (eq 33).
 
     The scenario's infrastructure launch vehicle prices the mass; a node it cannot reach directly
-    (the lunar surface) is priced at its trans-lunar figure.
+    (the lunar surface) is priced at its trans-lunar figure. If that vehicle has no figure for the
+    node's orbit class, the cheapest vehicle that has one prices it; if none has, the dearest per-kg
+    figure of any vehicle to any class does, so an unreachable class is never priced cheap.
     """
     infra_lv = scenario.infrastructure.infrastructure_launch_vehicle
     lvs = [lv for lv in scenario.launch_vehicles if lv.name == infra_lv] or list(scenario.launch_vehicles)
+    dearest = max(
+        (
+            lv.price_usd / lv.payload_kg(c)
+            for lv in scenario.launch_vehicles
+            for c in ("leo", "geo", "tli")
+            if lv.payload_kg(c) > 0
+        ),
+        default=0.0,
+    )
     out: dict[str, float] = {}
     for name in nodes:
         spec = scenario.node(name)
@@ -526,6 +538,6 @@ def _infrastructure_prices(scenario: Scenario, nodes: list[str]) -> dict[str, fl
         if not prices:
             prices = [
                 lv.price_usd / lv.payload_kg(cls) for lv in scenario.launch_vehicles if lv.payload_kg(cls) > 0
-            ] or [max(lv.price_usd / max(lv.payload_leo_kg, 1.0) for lv in scenario.launch_vehicles) * 4]
+            ] or [dearest]
         out[name] = min(prices)
     return out

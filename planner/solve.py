@@ -80,11 +80,6 @@ def solve_model(m: pyo.ConcreteModel, settings: SolverSettings) -> SolveInfo:
     start = time.perf_counter()
     if settings.solver == "highs":
         status, obj, bound = _solve_highs(m, settings)
-        if obj is None and status != "maxTimeLimit":
-            # The model always has a plan (demand is soft), so "infeasible" is a numerical failure:
-            # try once more with another seed and without presolve.
-            log.warning("highs reported %s on a model that always has a plan; retrying", status)
-            status, obj, bound = _solve_highs(m, replace(settings, seed=settings.seed + 1), presolve=False)
     else:
         status, obj, bound = _solve_scip(m, settings)
     seconds = time.perf_counter() - start
@@ -150,7 +145,7 @@ def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings) -> SolveInfo:
 _highs_threads: int | None = None
 
 
-def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, presolve: bool = True) -> tuple[str, float | None, float]:
+def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | None, float]:
     import highspy
     from pyomo.contrib.appsi.solvers import Highs
 
@@ -167,8 +162,6 @@ def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, presolve: bool = True)
     opt.config.time_limit = s.time_limit_s
     opt.config.mip_gap = s.mip_gap
     opt.highs_options = {"threads": s.threads, "random_seed": s.seed, "mip_rel_gap": s.mip_gap}
-    if not presolve:
-        opt.highs_options["presolve"] = "off"
     try:
         res = opt.solve(m)
     except Exception as exc:  # a solver failure is reported, not shown as a traceback
@@ -205,8 +198,6 @@ def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | N
     obj = pyo.value(m.total_cost)
     bound = res.problem.lower_bound
     bound = float(bound) if bound is not None and math.isfinite(float(bound)) else -math.inf
-    if status == "optimal":
-        bound = max(bound, obj * (1 - s.mip_gap)) if bound == -math.inf else bound
     return status, obj, bound
 
 

@@ -176,6 +176,12 @@ def subsets_of(programmes: tuple[str, ...]) -> list[tuple[str, ...]]:
     return [c for r in range(len(programmes) + 1) for c in itertools.combinations(programmes, r)]
 
 
+def subsets_needed(scenario: Scenario, cases: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The programme subsets the given cases need between them, each once, smallest first."""
+    needed = {s for c in cases for s in subsets_of(available(scenario, parse_case(c)))}
+    return sorted(needed, key=lambda s: (len(s), s))
+
+
 def combine(
     case: str,
     solved: dict[tuple[str, ...], tuple[SubsetResult, Plan | None]],
@@ -212,7 +218,7 @@ def run_study(
 ) -> StudyResult:
     """Best infrastructure and operations over the scenario's horizon for one ``--infrastructure`` case."""
     settings = settings or SolverSettings.from_scenario(scenario)
-    solved = solve_subsets(scenario, network, subsets_of(available(scenario, parse_case(case))), settings, progress)
+    solved = solve_subsets(scenario, network, subsets_needed(scenario, (case,)), settings, progress)
     return combine(case, solved, settings, representative_segments(scenario)[0])
 
 
@@ -225,9 +231,6 @@ def run_sensitivity(
 ) -> list[StudyResult]:
     """The study's Fig. 10: every case of ``cases``, each subset of programmes solved once and shared."""
     settings = settings or SolverSettings.from_scenario(scenario)
-    needed = sorted(
-        {s for c in cases for s in subsets_of(available(scenario, parse_case(c)))}, key=lambda s: (len(s), s)
-    )
-    solved = solve_subsets(scenario, network, needed, settings, progress)
+    solved = solve_subsets(scenario, network, subsets_needed(scenario, cases), settings, progress)
     segments = representative_segments(scenario)[0]
     return [combine(c, solved, settings, segments) for c in cases]
