@@ -248,6 +248,92 @@ def _cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    import datetime as dt
+    from pathlib import Path
+
+    from cislink.agents.model import CislinkModel
+    from cislink.agents.run import RunFolder, run
+
+    if args.resume:
+        if args.out or args.policy or args.seed is not None or args.scenario is not None:
+            raise CislinkError(
+                "--resume DIR continues a run as it was started; give no SCENARIO, --out, --policy or --seed"
+            )
+        folder = RunFolder(Path(args.resume))
+        model = folder.load()
+        if args.months is not None and args.months != model.months:
+            raise CislinkError(f"--months {args.months}: the run in {args.resume} has {model.months} months")
+    else:
+        if not args.out:
+            raise CislinkError("--out DIR is required: the run is written there as it goes (or use --resume DIR)")
+        scenario = _load_scenario_arg(args.scenario or "reference-2035")
+        folder = RunFolder(Path(args.out))
+        if (folder.path / "run.json").exists():
+            raise CislinkError(f"{folder.path} already holds a run; resume it with --resume {folder.path}")
+        months = args.months or scenario.simulation.months
+        from cislink.agents.policy import design_for_policy, policy_def
+        from cislink.orbits import build_network
+
+        policy = policy_def(scenario, args.policy or scenario.policy)
+        network = build_network(scenario)
+        design, costs = design_for_policy(scenario, network, policy)
+        model = CislinkModel(
+            scenario, policy.name, args.seed, network=network, design=design, design_costs_usd=costs,
+            months=months, debug=args.debug,
+        )  # fmt: skip
+        folder.start(model)
+    done = model.month + 1 if model.month_complete else 0
+    bar = Progress(model.months, "run")
+    bar.done = done
+    summary = run(
+        model,
+        folder,
+        on_month=lambda m: bar(f"{m.date - dt.timedelta(days=1):%Y-%m} cost ${m.total_cost_usd / 1e9:,.2f}B"),
+    )
+    bar.close()
+    timing = summary.pop("timing")
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    rows = [
+        ("months", f"{summary['months']}"),
+        ("policy / seed", f"{summary['policy']} / {summary['seed']}"),
+        ("total cost", f"${summary['total_cost_usd']:,.0f}"),
+        ("Earth launches (failed)", f"{summary['earth_launches']} ({summary['launch_failures']})"),
+        ("delivered kg", f"{summary['delivered_kg']:,.0f}"),
+        ("consumed kg", f"{summary['consumed_kg']:,.0f}"),
+        ("lost kg (boil-off)", f"{summary['lost_kg']:,.0f} ({summary['boiloff_kg']:,.0f})"),
+        ("shortfall kg", f"{summary['shortfall_kg']:,.0f}"),
+        ("station-days short", f"{summary['station_days_short']}"),
+        ("tolls", f"${summary['tolls_usd']:,.0f}"),
+        ("alarms (planner fallbacks)", f"{summary['alarms']} ({summary['planner_fallbacks']})"),
+        ("mass balance error kg", f"{summary['mass_balance_error_kg']:.3g}"),
+        ("wall s (planning, agents)", f"{timing['wall_seconds']:.1f} ({timing['planning_seconds']:.1f}, "
+         f"{timing['stepping_seconds']:.1f})"),
+    ]  # fmt: skip
+    print(f"Run: {summary['scenario']} -> {folder.path}\n")
+    print(format_table(("figure", "value"), rows))
+    return 0
+
+
+def _months_arg(text: str) -> int:
+    value = _positive_int(text)
+    if value > 600:
+        raise argparse.ArgumentTypeError(f"'{text}': allowed: 1 to 600 months")
+    return value
+
+
+def _seed_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number; allowed: 0 or more") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}': allowed: 0 or more")
+    return value
+
+
 # ---- parser ---------------------------------------------------------------------------------------
 
 
@@ -294,6 +380,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=_positive_int, metavar="N", help="solver threads")
     p.add_argument("--out", default=".", metavar="DIR", help="where --sensitivity writes its PNG and JSON")
     p.set_defaults(handler=_cmd_study)
+
+    p = sub.add_parser(
+        "run",
+        help="operate the network day by day with monthly re-planning, disruptions and a mass ledger",
+        description="Run the scenario headless; the run folder is written and checkpointed every month.",
+    )
+    p.add_argument("scenario", nargs="?", default=None, help="scenario file or bundled name (default reference-2035)")
+    p.add_argument("--months", type=_months_arg, metavar="N", help="months to run (default: the scenario's)")
+    p.add_argument("--out", metavar="DIR", help="run folder to write (must not hold a run)")
+    p.add_argument("--policy", metavar="P", help="policy from the scenario's [[policies]] (default: its policy)")
+    p.add_argument("--seed", type=_seed_arg, metavar="S", help="random seed (default: the scenario's)")
+    p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last month-end checkpoint")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--debug", action="store_true", help="check the mass ledger every simulated day")
+    p.set_defaults(handler=_cmd_run)
 
     for extra in _EXTRA_COMMANDS:
         extra(sub)

@@ -187,11 +187,12 @@ class Inputs:
         return self.horizon_months / 12.0
 
 
-def demand_events(scenario: Scenario, months: range) -> dict[tuple[str, str, int], float]:
+def demand_events(scenario: Scenario, months: range, allies: bool = False) -> dict[tuple[str, str, int], float]:
     """Demand lumps per (demand name, commodity, month): Table 5's expansion of Tables 8-9.
 
     A customer with a resupply interval of r months needs r/12 of its yearly demand at the end of
-    months r, 2r, ... (0-based month m is due when (m + 1) is a multiple of r).
+    months r, 2r, ... (0-based month m is due when (m + 1) is a multiple of r). With ``allies``,
+    the propellant allied operators buy is demand too (a run under a policy that sells it).
     """
     out: dict[tuple[str, str, int], float] = {}
     for st in scenario.stations:
@@ -215,6 +216,12 @@ def demand_events(scenario: Scenario, months: range) -> dict[tuple[str, str, int
             if (m + 1) % r == 0:
                 for c, frac in mixture(scenario, sv.propellant_type).items():
                     out[(sv.name, c, m)] = kg * frac * r / 12.0
+    for al in scenario.allies if allies else []:
+        r = al.resupply_interval_months
+        for m in months:
+            if (m + 1) % r == 0 and al.propellant_kg_per_year > 0:
+                for c, frac in mixture(scenario, al.propellant_type).items():
+                    out[(al.name, c, m)] = al.propellant_kg_per_year * frac * r / 12.0
     return out
 
 
@@ -291,6 +298,8 @@ def build_inputs(
     fixed_costs: bool = True,
     isru_availability: dict[int, float] | None = None,
     required: frozenset[str] = frozenset(),
+    extra_demand: dict[tuple[str, str], float] | None = None,
+    allies: bool = False,
 ) -> Inputs:
     """Precompute the inputs of one planning problem.
 
@@ -300,6 +309,9 @@ def build_inputs(
     on/off choices of the three programmes, which removes the weakest big-M terms from the model.
     ``terminal_value_fraction`` values stock left at the end of the last step at that fraction of the
     cheapest launch price per kg to its node (rolling windows: leftover stock is not worthless).
+    ``extra_demand`` adds kg per (customer, commodity) due in the first step (a rolling window's
+    catch-up for a customer whose stock ran below what it needs until its next resupply);
+    ``allies`` adds the allied operators' purchases as demand.
     """
     bad = sorted(set(allowed) - set(INFRASTRUCTURE_KINDS))
     if bad:
@@ -395,8 +407,19 @@ def build_inputs(
 
     # ---- demand (eq 4, Table 5) ---------------------------------------------------------------
     months_by_step = [s.month for s in steps]
-    events = demand_events(scenario, range(min(months_by_step, default=0), max(months_by_step, default=-1) + 1))
-    demand_node = {s.name: s.node for s in scenario.stations} | {s.name: s.node for s in scenario.servicing}
+    events = demand_events(
+        scenario, range(min(months_by_step, default=0), max(months_by_step, default=-1) + 1), allies=allies
+    )
+    demand_node = (
+        {s.name: s.node for s in scenario.stations}
+        | {s.name: s.node for s in scenario.servicing}
+        | {a.name: a.node for a in scenario.allies}
+    )
+    for (name, c), kg in (extra_demand or {}).items():
+        if name not in demand_node:
+            raise PlannerError(f"extra demand names unknown customer '{name}'; known: {', '.join(sorted(demand_node))}")
+        if kg > 0 and steps:
+            events[(name, c, steps[0].month)] = events.get((name, c, steps[0].month), 0.0) + kg
     step_of_month: dict[int, list[int]] = defaultdict(list)
     for s in steps:
         step_of_month[s.month].append(s.index)

@@ -5,6 +5,12 @@ fixed (``WindowState.design``): capacities decided in past months are never re-o
 cannot pay for a depot again or quietly resize it. Stock where it is now is the initial stock; stock
 left at the window's end is valued at a fraction of what it would cost to launch it again, so a
 window does not run its depots dry for lack of a future.
+
+Only the first ``integer_months`` of a window are executed before the next re-plan, so only they
+carry integer launch and trip counts; the months after are the linear relaxation (fractional
+launches). That is a relax-and-fix horizon: the executed month is exact, the look-ahead prices the
+future without paying for its combinatorics. On the reference scenario it turns a 24-month window
+from 4-6 s into 0.3-0.6 s with the same first-month launches (``bench/planner.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import pyomo.environ as pyo
 
 from cislink.planner.inputs import Design, Segment, build_inputs
 from cislink.planner.model import build_model
@@ -34,6 +42,8 @@ class WindowState:
     design: Design
     stocks_kg: dict[tuple[str, str], float] = field(default_factory=dict)
     isru_availability: dict[int, float] = field(default_factory=dict)
+    extra_demand_kg: dict[tuple[str, str], float] = field(default_factory=dict)
+    allies: bool = False
 
 
 def plan_window(
@@ -42,9 +52,14 @@ def plan_window(
     state: WindowState,
     months: int | None = None,
     settings: SolverSettings | None = None,
+    integer_months: int | None = None,
 ) -> Plan:
-    """Plan months ``state.month`` to ``state.month + months - 1`` with the design fixed."""
+    """Plan months ``state.month`` to ``state.month + months - 1`` with the design fixed.
+
+    ``integer_months`` (default: all) months keep integer launches and trips; later ones are relaxed.
+    """
     months = months or scenario.planner.window_months
+    integer_months = months if integer_months is None else integer_months
     settings = settings or SolverSettings.from_scenario(scenario)
     t0 = time.perf_counter()
     inp = build_inputs(
@@ -56,8 +71,19 @@ def plan_window(
         terminal_value_fraction=TERMINAL_VALUE_FRACTION,
         fixed_costs=False,
         isru_availability=state.isru_availability,
+        extra_demand=state.extra_demand_kg,
+        allies=state.allies,
     )
     m = build_model(inp)
+    relax_after(m, integer_months)
     build_s = time.perf_counter() - t0
     info = solve_checked(m, settings)
     return read_plan(m, inp, info, build_s)
+
+
+def relax_after(m: pyo.ConcreteModel, integer_months: int) -> None:
+    """Make launch and trip counts continuous from step ``integer_months`` on (relax-and-fix)."""
+    for var in (m.launches, m.trips):
+        for key, v in var.items():
+            if key[-1] >= integer_months:
+                v.domain = pyo.NonNegativeReals

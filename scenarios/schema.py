@@ -189,6 +189,25 @@ class Infrastructure(_Model):
     )
 
 
+class Relay(_Model):
+    """A relay satellite: carries commands to the nodes it serves (a vehicle docks only under cover)."""
+
+    name: Name
+    node: Name = Field(description="Where the relay sits; a relay serves its own node as a co-located host.")
+    serves: list[Name] = Field(default_factory=list, description="Nodes it relays for (its own node always).")
+    processing_ms: NonNegFloat = Field(default=5.0, description="Fixed ground and on-board latency, ms.")
+
+
+class Ally(_Model):
+    """An allied operator that buys propellant from the network's depots at the policy's toll price."""
+
+    name: Name
+    node: Name
+    propellant_kg_per_year: NonNegFloat
+    propellant_type: PropellantType = "lox_lh2"
+    resupply_interval_months: Annotated[int, Field(ge=1, le=600)] = 1
+
+
 class PolicyDef(_Model):
     """A policy: what the nation owns and what it buys (data, so users can add their own)."""
 
@@ -233,12 +252,20 @@ class PlannerSettings(_Model):
     threads: Annotated[int, Field(ge=1, le=256)] = 2
     seed: Annotated[int, Field(ge=0)] = 0
     shortfall_penalty_usd_per_kg: PositiveFloat = 1.0e7
+    window_time_limit_s: PositiveFloat = Field(
+        default=30.0, description="Time limit of each monthly re-plan in a run, s (the study uses time_limit_s)."
+    )
+    window_integer_months: Annotated[int, Field(ge=1, le=600)] = Field(
+        default=1,
+        description="Months of each re-plan solved with integer launches and trips; later months are relaxed.",
+    )
 
 
 class SimulationSettings(_Model):
     start_date: dt.date
     months: Annotated[int, Field(ge=1, le=600)]
     seed: Annotated[int, Field(ge=0)] = 0
+    command_latency_limit_ms: PositiveFloat = Field(default=100.0, description="A vehicle docks only under this.")
 
 
 class Scenario(_Model):
@@ -254,6 +281,8 @@ class Scenario(_Model):
     stations: list[Station] = Field(default_factory=list)
     servicing: list[Servicing] = Field(default_factory=list)
     mars: MarsCampaign | None = None
+    relays: list[Relay] = Field(default_factory=list)
+    allies: list[Ally] = Field(default_factory=list)
     infrastructure: Infrastructure = Infrastructure()
     policies: list[PolicyDef] = Field(default_factory=list)
     policy: Name = Field(default="sovereign", description="The policy in force; one of `policies`.")
@@ -272,6 +301,8 @@ class Scenario(_Model):
         _unique("stations", [s.name for s in self.stations])
         _unique("servicing", [s.name for s in self.servicing])
         _unique("policies", [p.name for p in self.policies])
+        _unique("relays", [r.name for r in self.relays])
+        _unique("allies", [a.name for a in self.allies])
         node_names = [n.name for n in self.nodes]
         vehicle_names = [v.name for v in self.vehicles]
         try:
@@ -299,6 +330,12 @@ class Scenario(_Model):
                 )
         for i, s in enumerate(self.servicing):
             need(f"servicing[{i}].node", s.node, node_names, "node")
+        for i, r in enumerate(self.relays):
+            need(f"relays[{i}].node", r.node, node_names, "node")
+            for j, n in enumerate(r.serves):
+                need(f"relays[{i}].serves[{j}]", n, node_names, "node")
+        for i, a in enumerate(self.allies):
+            need(f"allies[{i}].node", a.node, node_names, "node")
         if self.mars is not None:
             need("mars.transfer_vehicle", self.mars.transfer_vehicle, vehicle_names, "vehicle")
             mtv = next(v for v in self.vehicles if v.name == self.mars.transfer_vehicle)
@@ -340,6 +377,9 @@ class Scenario(_Model):
         for i, s in enumerate(self.servicing):
             if s.node not in reachable:
                 raise ValueError(f"servicing[{i}].node: no launch vehicle or vehicle can reach '{s.node}'")
+        for i, a in enumerate(self.allies):
+            if a.node not in reachable:
+                raise ValueError(f"allies[{i}].node: no launch vehicle or vehicle can reach '{a.node}'")
         return self
 
     def reachable_nodes(self, arcs: list[tuple[str, str]] | None = None) -> set[str]:

@@ -1,0 +1,423 @@
+"""The agents of a run: launch providers, vehicles, depots, the ISRU plant, relays, customers, allies.
+
+Each agent's ``step`` is one day. Agents read and change the stores (``Depot.stock``) and write
+every movement of mass to the model's ledger; the model decides the order in which kinds of agent
+act each day (launches, then arrivals and departures, production, consumption, boil-off).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import mesa
+
+from cislink.planner.inputs import G0_M_S2
+
+if TYPE_CHECKING:
+    from cislink.agents.model import CislinkModel
+
+#: Light speed in km per millisecond, for command latency.
+C_KM_PER_MS = 299.792458
+#: A leg whose avoidance burns exceed its debris margin waits a day; after this many waits it is aborted.
+MAX_DEBRIS_DELAYS = 3
+#: Days into a month after which a vehicle leaves with part of its planned cargo rather than wait.
+PARTIAL_LOAD_DAY = 20
+#: Days into a month after which an idle vehicle flies empty to a node where legs wait for a vehicle.
+REPOSITION_DAY = 5
+
+
+@dataclass
+class Shipment:
+    """Mass on its way: a launch's payload until it reaches its destination."""
+
+    arrive_day: int
+    node: str
+    payload_kg: dict[str, float]
+    source: str
+
+
+@dataclass
+class Leg:
+    """One planned trip of a vehicle type along an arc, with the cargo it should carry."""
+
+    vehicle_type: str
+    origin: str
+    destination: str
+    cargo_kg: dict[str, float]
+    delays: int = 0
+    note: str = ""
+
+    @property
+    def cargo_total_kg(self) -> float:
+        return sum(self.cargo_kg.values())
+
+
+@dataclass
+class Flight:
+    """A vehicle's leg in progress."""
+
+    leg: Leg
+    depart_day: int
+    arrive_day: float
+    cargo_kg: dict[str, float]
+    propellant_kg: dict[str, float]
+    avoidance_m_s: float
+    leg_id: int
+    waited_days: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def onboard_kg(self) -> float:
+        return sum(self.cargo_kg.values()) + sum(self.propellant_kg.values())
+
+
+class Depot(mesa.Agent):
+    """The store at one node: stock per commodity; a built depot also has a capacity.
+
+    Nodes without a built depot still hold what is delivered there (a station's supplies, launch
+    payloads waiting for a tug); ``capacity_kg`` is 0 for them.
+    """
+
+    def __init__(self, model: CislinkModel, node: str, capacity_kg: float = 0.0) -> None:
+        super().__init__(model)
+        self.node = node
+        self.capacity_kg = capacity_kg
+        self.stock: dict[str, float] = {}
+
+    @property
+    def built(self) -> bool:
+        return self.capacity_kg > 0
+
+    @property
+    def total_kg(self) -> float:
+        return sum(self.stock.values())
+
+    def put(self, commodity: str, kg: float) -> None:
+        if kg > 0:
+            self.stock[commodity] = self.stock.get(commodity, 0.0) + kg
+
+    def take(self, commodity: str, kg: float) -> float:
+        """Remove up to ``kg``; returns what was taken."""
+        have = self.stock.get(commodity, 0.0)
+        got = min(have, max(kg, 0.0))
+        if got > 0:
+            left = have - got
+            self.stock[commodity] = left if left > 1e-9 else 0.0
+        return got
+
+    def step(self) -> None:
+        """Daily boil-off of cryogenic commodities."""
+        m = self.model
+        for c, kg in self.stock.items():
+            rate = m.boiloff.get(c, 0.0)
+            if rate > 0 and kg > 0:
+                lost = kg * rate
+                self.stock[c] = kg - lost
+                m.ledger.record(m.day, "boiloff", self.node, c, lost)
+
+
+class LaunchProvider(mesa.Agent):
+    """One launch vehicle line: flies the launches scheduled for today, or fails, or is embargoed."""
+
+    def __init__(self, model: CislinkModel, name: str, provider: str, reliability: float, price_usd: float) -> None:
+        super().__init__(model)
+        self.name = name
+        self.provider = provider
+        self.reliability = reliability
+        self.price_usd = price_usd
+        self.queue: list[tuple[int, str, dict[str, float]]] = []  # (day, node, payload)
+        self.forced_failures = 0
+        self.launches = 0
+        self.failures = 0
+
+    def step(self) -> None:
+        m = self.model
+        today = [q for q in self.queue if q[0] <= m.day]
+        self.queue = [q for q in self.queue if q[0] > m.day]
+        for _, node, payload in today:
+            total = sum(payload.values())
+            if m.embargoed(self.name, self.provider):
+                m.log_event("launch_scrubbed", self.name, detail=f"embargo: {total:,.0f} kg for {node} not launched")
+                m.launch_rows.append((m.day, self.name, self.provider, node, total, "scrubbed", 0.0))
+                continue
+            self.launches += 1
+            m.add_cost("supply_launches", self.price_usd)
+            for c, kg in payload.items():
+                m.ledger.record(m.day, "launch", node, c, kg, self.name)
+            failed = self.forced_failures > 0 or m.rng.random() > self.reliability
+            if failed:
+                self.forced_failures = max(self.forced_failures - 1, 0)
+                self.failures += 1
+                for c, kg in payload.items():
+                    m.ledger.record(m.day, "loss", node, c, kg, f"{self.name} launch failure")
+                m.log_event("launch_failure", self.name, detail=f"{total:,.0f} kg for {node} lost", alarm=True)
+                m.launch_rows.append((m.day, self.name, self.provider, node, total, "failed", self.price_usd))
+                continue
+            arrive = m.day + max(1, math.ceil(m.launch_days(node)))
+            m.shipments.append(Shipment(arrive, node, dict(payload), self.name))
+            m.launch_rows.append((m.day, self.name, self.provider, node, total, "launched", self.price_usd))
+
+
+class Vehicle(mesa.Agent):
+    """A tug or lander: takes planned legs from where it is, flies them, docks under relay cover."""
+
+    def __init__(self, model: CislinkModel, vehicle_type: str, serial: int, node: str) -> None:
+        super().__init__(model)
+        spec = next(v for v in model.scenario.vehicles if v.name == vehicle_type)
+        self.name = f"{vehicle_type}-{serial}"
+        self.vehicle_type = vehicle_type
+        self.role = spec.role
+        self.empty_kg = spec.empty_kg
+        self.payload_max_kg = spec.payload_kg
+        self.tank_kg = spec.propellant_kg
+        self.ve_m_s = spec.isp_s * G0_M_S2
+        self.reliability = spec.reliability
+        self.turnaround_days = spec.turnaround_days
+        self.mixture = model.mixtures[spec.propellant_type]
+        self.node = node
+        self.flight: Flight | None = None
+        self.ready_day = 0
+        self.lost = False
+        self.legs_flown = 0
+        self.wait_days = 0
+
+    @property
+    def state(self) -> str:
+        if self.lost:
+            return "lost"
+        if self.flight is None:
+            return "idle"
+        return "waiting_dock" if self.model.day >= self.flight.arrive_day else "in_transit"
+
+    @property
+    def onboard_kg(self) -> float:
+        return self.flight.onboard_kg if self.flight is not None else 0.0
+
+    def step(self) -> None:
+        if self.lost:
+            return
+        if self.flight is not None:
+            self._fly()
+        if self.flight is None and self.model.day >= self.ready_day:
+            self._depart()
+
+    # ---- arriving -------------------------------------------------------------------------------
+    def _fly(self) -> None:
+        m, f = self.model, self.flight
+        assert f is not None
+        if m.day < f.arrive_day:
+            return
+        dest = f.leg.destination
+        latency = m.latency_ms(dest)
+        if latency > m.latency_limit_ms:
+            f.waited_days += 1
+            self.wait_days += 1
+            if f.waited_days == 1:
+                m.log_event(
+                    "dock_wait", self.name, detail=f"no relay cover at {dest} (latency {latency:,.0f} ms)", alarm=False
+                )
+            m.dock_wait_days += 1
+            return
+        depot = m.depot(dest)
+        for c, kg in list(f.cargo_kg.items()) + list(f.propellant_kg.items()):
+            depot.put(c, kg)
+            m.ledger.record(m.day, "delivery", dest, c, kg, self.name)
+        m.delivered_kg += sum(f.cargo_kg.values())
+        self.node = dest
+        self.flight = None
+        self.legs_flown += 1
+        self.ready_day = m.day + math.ceil(self.turnaround_days)
+
+    # ---- departing ------------------------------------------------------------------------------
+    def _depart(self) -> None:
+        m = self.model
+        leg = m.next_leg(self)
+        if leg is None:
+            return
+        arc = m.network.arc(leg.origin, leg.destination)
+        if m.arc_closed(leg.origin, leg.destination):
+            self._delay(leg, "debris closure")
+            return
+        # avoidance burns drawn from the debris model; each spends margin, none may exceed it
+        conj = int(m.rng.poisson(arc.conjunctions_per_transit))
+        burns = int(m.rng.binomial(conj, m.debris.action_fraction)) if conj else 0
+        spent = burns * m.avoidance_dv_m_s(leg.origin, leg.destination)
+        if spent > arc.debris_margin_m_s:
+            self._delay(leg, f"{burns} avoidance burns exceed the {arc.debris_margin_m_s:.1f} m/s margin")
+            return
+        depot = m.depot(leg.origin)
+        cargo = {c: min(kg, depot.stock.get(c, 0.0)) for c, kg in leg.cargo_kg.items()}
+        scale = min(1.0, self.payload_max_kg / max(sum(cargo.values()), 1e-9))
+        cargo = {c: kg * scale for c, kg in cargo.items() if kg * scale > 1e-6}
+        k_total = math.expm1(arc.dv_total_m_s / self.ve_m_s)
+        k_min = math.expm1(arc.dv_m_s / self.ve_m_s)
+        k_burn = math.expm1((arc.dv_m_s + spent) / self.ve_m_s)
+        # propellant on hand at the origin once the cargo is set aside, in the vehicle's mixture
+        avail = min(
+            (depot.stock.get(c, 0.0) - cargo.get(c, 0.0)) / frac for c, frac in self.mixture.items() if frac > 0
+        )
+        loaded = self.empty_kg + sum(cargo.values())
+        if avail < k_min * loaded:
+            # fly with less cargo if the propellant there carries at least the empty vehicle
+            room = avail / k_min - self.empty_kg if k_min > 0 else 0.0
+            if room <= 0 or not cargo:
+                if m.day_of_month >= PARTIAL_LOAD_DAY:
+                    m.drop_leg(leg, f"too little propellant at {leg.origin} for {self.name}")
+                self.wait_days += 1
+                return
+            shrink = min(1.0, room / sum(cargo.values()))
+            cargo = {c: kg * shrink for c, kg in cargo.items()}
+            loaded = self.empty_kg + sum(cargo.values())
+        need = min(k_total * loaded, self.tank_kg, max(avail, 0.0))
+        if need < k_burn * loaded - 1e-9:
+            self._delay(leg, f"{burns} avoidance burns exceed the propellant margin on board")
+            return
+        prop_need = {c: need * frac for c, frac in self.mixture.items()}
+        for c, kg in cargo.items():
+            depot.take(c, kg)
+            m.ledger.record(m.day, "transfer", leg.origin, c, kg, self.name)
+        for c, kg in prop_need.items():
+            depot.take(c, kg)
+            m.ledger.record(m.day, "transfer", leg.origin, c, kg, f"{self.name} propellant")
+        m.take_leg(leg)
+        burn = min(k_burn * loaded, need)
+        propellant = {}
+        for c, frac in self.mixture.items():
+            m.ledger.record(m.day, "consumption", leg.origin, c, burn * frac, f"{self.name} burn")
+            propellant[c] = prop_need[c] - burn * frac
+        m.burned_kg += burn
+        if spent > 0:
+            m.log_event("debris_avoidance", self.name, detail=f"{burns} burns, {spent:.1f} m/s of margin")
+        self.flight = Flight(
+            leg, m.day, m.day + arc.tof_days, cargo, propellant, spent, m.new_leg_id(), extra={"burn_kg": burn}
+        )
+        self.node = ""
+        if m.rng.random() > self.reliability:
+            m.lose_vehicle(self, "failure in flight")
+
+    def _delay(self, leg: Leg, why: str) -> None:
+        m = self.model
+        leg.delays += 1
+        if leg.delays > MAX_DEBRIS_DELAYS:
+            m.drop_leg(leg, f"aborted after {MAX_DEBRIS_DELAYS} delays: {why}")
+            m.log_event("leg_aborted", self.name, detail=f"{leg.origin}->{leg.destination}: {why}", alarm=True)
+        else:
+            m.log_event("leg_delayed", self.name, detail=f"{leg.origin}->{leg.destination}: {why}")
+        self.wait_days += 1
+
+
+class IsruPlant(mesa.Agent):
+    """The ISRU plant: produces each day what this month's plan asks of it, unless it is out."""
+
+    def __init__(self, model: CislinkModel, node: str, rate_kg_per_year: float) -> None:
+        super().__init__(model)
+        self.node = node
+        self.rate_kg_per_year = rate_kg_per_year
+        self.out_until = -1
+        self.daily_kg: dict[str, float] = {}
+
+    @property
+    def running(self) -> bool:
+        return self.model.day >= self.out_until and self.rate_kg_per_year > 0
+
+    def step(self) -> None:
+        m = self.model
+        if not self.running:
+            return
+        depot = m.depot(self.node)
+        for c, kg in self.daily_kg.items():
+            depot.put(c, kg)
+            m.ledger.record(m.day, "production", self.node, c, kg, "isru")
+
+
+class Relay(mesa.Agent):
+    """A command relay at ``node`` serving ``serves``; down while ``out_until`` is in the future."""
+
+    def __init__(self, model: CislinkModel, name: str, node: str, serves: list[str], processing_ms: float) -> None:
+        super().__init__(model)
+        self.name = name
+        self.node = node
+        self.serves = sorted({node, *serves})
+        self.processing_ms = processing_ms
+        self.out_until = -1
+
+    @property
+    def up(self) -> bool:
+        return self.model.day >= self.out_until
+
+    def latency_ms(self, node: str) -> float:
+        """One-way command latency to ``node`` (inf if not served or down)."""
+        if not self.up or node not in self.serves:
+            return math.inf
+        if node == self.node:
+            return self.processing_ms
+        a, b = self.model.network.node(self.node), self.model.network.node(node)
+        if a.frame != b.frame:
+            return math.inf
+        return math.hypot(a.radius_km, b.radius_km) / C_KM_PER_MS + self.processing_ms
+
+
+class Customer(mesa.Agent):
+    """A customer drawing supplies every day: a crewed station, a servicer, or an allied operator.
+
+    ``daily_kg`` is the net daily use per commodity (after recycling). Allies buy what they draw
+    (a ``sale`` at the policy's toll); stations and servicers consume it. What cannot be drawn is a
+    shortfall, and a day with any shortfall is a day short.
+    """
+
+    def __init__(
+        self,
+        model: CislinkModel,
+        name: str,
+        node: str,
+        kind: str,
+        daily_kg: dict[str, float],
+        resupply_months: int,
+        days_limit: float,
+        toll_usd_per_kg: float = 0.0,
+    ) -> None:
+        super().__init__(model)
+        self.name = name
+        self.node = node
+        self.kind = kind  # station | servicing | ally
+        self.daily_kg = {c: kg for c, kg in daily_kg.items() if kg > 0}
+        self.resupply_months = resupply_months
+        self.days_limit = days_limit
+        self.toll_usd_per_kg = toll_usd_per_kg
+        self.days_short = 0
+        self.short_kg = 0.0
+        self.used_kg = 0.0
+
+    def days_of_supply(self) -> float:
+        depot = self.model.depot(self.node)
+        share = self.model.node_use(self.node)
+        days = math.inf
+        for c in self.daily_kg:
+            if share.get(c, 0.0) > 0:
+                days = min(days, depot.stock.get(c, 0.0) / share[c])
+        return days
+
+    def step(self) -> None:
+        m = self.model
+        depot = m.depot(self.node)
+        short_today = False
+        for c, want in self.daily_kg.items():
+            got = depot.take(c, want)
+            if got > 0:
+                if self.kind == "ally":
+                    m.ledger.record(m.day, "sale", self.node, c, got, self.name)
+                    m.tolls_usd += got * self.toll_usd_per_kg
+                    m.sold_kg += got
+                else:
+                    m.ledger.record(m.day, "consumption", self.node, c, got, self.name)
+                    m.consumed_kg += got
+                self.used_kg += got
+            if want - got > 1e-6:
+                short_today = True
+                self.short_kg += want - got
+                m.shortfall_rows.append((m.day, self.name, self.node, c, want - got))
+        if short_today and self.kind != "ally":
+            self.days_short += 1
+            m.station_days_short += 1

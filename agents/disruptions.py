@@ -1,0 +1,158 @@
+"""Disruptions: scripted in the scenario, drawn at random from its rates, or injected at run time.
+
+Every disruption is an :class:`Event` (kind, target, day, duration) applied at the start of its
+day and written to the event log. :meth:`CislinkModel.inject` is the one entry point for a running
+model (the console calls it); :func:`check_event` names what a target may be when it is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cislink.errors import CislinkError
+from cislink.planner.inputs import Design
+
+if TYPE_CHECKING:
+    from cislink.agents.model import CislinkModel
+
+KINDS = ("launch_failure", "vehicle_loss", "depot_loss", "isru_outage", "relay_outage", "debris_event", "embargo")
+#: Crowded regimes a random debris event can close.
+DEBRIS_REGIMES = ("leo", "geo")
+
+
+@dataclass
+class Event:
+    """One disruption (or a planned Mars departure): what, to whom, from which day, for how long."""
+
+    kind: str
+    target: str
+    day: int
+    duration_days: float = 0.0
+    source: str = "scripted"
+    payload: dict[str, float] = field(default_factory=dict)
+
+
+def start_day(model: CislinkModel, when: dt.date) -> int:
+    return (when - model.start_date).days
+
+
+def targets(model: CislinkModel, kind: str) -> list[str]:
+    """What ``kind`` may hit in this model."""
+    if kind == "launch_failure":
+        return [lv.name for lv in model.scenario.launch_vehicles]
+    if kind == "vehicle_loss":
+        names = [v.name for v in model.vehicles if not v.lost]
+        return sorted({*names, *(v.split("-")[0] for v in names), *model._vehicles_to_place})
+    if kind == "depot_loss":
+        return sorted(n for n, d in model.depots.items() if d.built)
+    if kind == "isru_outage":
+        return [model.isru.node, "isru"] if model.isru is not None else []
+    if kind == "relay_outage":
+        return sorted({r.name for r in model.relays} | {r.node for r in model.relays})
+    if kind == "debris_event":
+        return sorted(model.debris.regimes)
+    if kind == "embargo":
+        lvs = model.scenario.launch_vehicles
+        return sorted({lv.name for lv in lvs} | {lv.provider for lv in lvs})
+    return []
+
+
+def check_event(model: CislinkModel, event: Event) -> None:
+    """Raise a CislinkError naming what is allowed if ``event`` cannot apply to this model."""
+    if event.kind not in KINDS:
+        raise CislinkError(f"unknown disruption '{event.kind}'; allowed: {', '.join(KINDS)}")
+    allowed = targets(model, event.kind)
+    if event.target not in allowed:
+        raise CislinkError(
+            f"{event.kind}: unknown target '{event.target}'; allowed: {', '.join(allowed) or 'none in this run'}"
+        )
+    if not (event.duration_days >= 0 and math.isfinite(event.duration_days)):
+        raise CislinkError(f"{event.kind}: duration {event.duration_days} days; allowed: 0 or more days")
+
+
+def apply_event(model: CislinkModel, e: Event) -> None:
+    """Make the disruption happen now and log it."""
+    until = model.day + max(math.ceil(e.duration_days), 1)
+    if e.kind == "mars_departure":
+        depot = model.depot(e.target)
+        for c, kg in e.payload.items():
+            got = depot.take(c, kg)
+            model.ledger.record(model.day, "consumption", e.target, c, got, "mars transfer vehicle")
+            model.consumed_kg += got
+            if kg - got > 1e-6:
+                model.shortfall_rows.append((model.day, "mars", e.target, c, kg - got))
+                model.mars_short_kg += kg - got
+        model.log_event("mars_departure", e.target, detail=f"{sum(e.payload.values()):,.0f} kg loaded", source="plan")
+        return
+    if e.target not in targets(model, e.kind):
+        model.log_event(e.kind, e.target, detail="no such target any more; ignored", source=e.source)
+        return
+    detail = ""
+    if e.kind == "launch_failure":
+        next(p for p in model.launch_providers if p.name == e.target).forced_failures += 1
+        detail = "the next launch of this vehicle fails"
+    elif e.kind == "vehicle_loss":
+        v = next(v for v in model.vehicles if not v.lost and (v.name == e.target or v.vehicle_type == e.target))
+        model.lose_vehicle(v, f"disruption ({e.source})")
+        return
+    elif e.kind == "depot_loss":
+        depot = model.depot(e.target)
+        lost = depot.total_kg
+        for c, kg in depot.stock.items():
+            model.ledger.record(model.day, "loss", e.target, c, kg, "depot loss")
+        depot.stock = {}
+        depot.capacity_kg = 0.0
+        d = model.design
+        model.design = Design({n: q for n, q in d.depots.items() if n != e.target}, d.isru_kg_per_year, dict(d.fleets))
+        detail = f"depot and {lost:,.0f} kg lost"
+    elif e.kind == "isru_outage":
+        assert model.isru is not None
+        model.isru.out_until = max(model.isru.out_until, until)
+        detail = f"no production for {e.duration_days:g} days"
+    elif e.kind == "relay_outage":
+        for r in model.relays:
+            if e.target in (r.name, r.node):
+                r.out_until = max(r.out_until, until)
+        detail = f"no command cover for {e.duration_days:g} days"
+    elif e.kind == "debris_event":
+        model.closures[e.target] = max(model.closures.get(e.target, -1), until)
+        detail = f"arcs through {e.target} closed for {e.duration_days:g} days"
+    elif e.kind == "embargo":
+        end = model.day + math.ceil(e.duration_days) if e.duration_days > 0 else 10**9
+        model.embargoes[e.target] = max(model.embargoes.get(e.target, -1), end)
+        detail = f"unavailable for {e.duration_days:g} days" if e.duration_days > 0 else "unavailable from now on"
+    model.log_event(e.kind, e.target, detail=detail, duration_days=e.duration_days, source=e.source, alarm=True)
+
+
+def draw_random_events(model: CislinkModel) -> list[Event]:
+    """Disruptions drawn from the scenario's yearly rates over the run, on their own random stream.
+
+    The stream is seeded from the run's seed alone, so two policies run with one seed meet the same
+    disruptions (common random numbers).
+    """
+    rates = model.scenario.disruption_rates
+    rng = np.random.default_rng([model.seed, 0xD15])
+    from cislink.agents.model import add_months
+
+    days = (add_months(model.start_date, model.months) - model.start_date).days
+    years = days / 365.25
+    out: list[Event] = []
+
+    def draw(kind: str, rate: float, choices: list[str]) -> None:
+        n = int(rng.poisson(rate * years)) if rate > 0 else 0
+        for _ in range(n):
+            day = int(rng.integers(0, max(int(days), 1)))
+            duration = float(math.ceil(rng.exponential(rates.mean_outage_days)))
+            if choices:
+                out.append(Event(kind, choices[int(rng.integers(len(choices)))], day, duration, "random"))
+
+    draw("depot_loss", rates.depot_loss_per_year, sorted(model.design.depots))
+    draw("isru_outage", rates.isru_outage_per_year, [model.isru.node] if model.isru is not None else [])
+    draw("relay_outage", rates.relay_outage_per_year, sorted(r.name for r in model.relays))
+    draw("debris_event", rates.debris_event_per_year, list(DEBRIS_REGIMES))
+    return out

@@ -1,0 +1,741 @@
+"""The network in operation: a Mesa model whose step is one day, re-planned on the first of every month.
+
+``CislinkModel(scenario, policy=..., seed=...)`` builds the agents from the scenario and the
+infrastructure the policy owns (:mod:`cislink.agents.policy`). On day 1 of every month it calls the
+planner once (:func:`cislink.planner.plan_window`) with the state the agents have reached: stock
+where it is (a customer's stock beyond what it needs until its next resupply; a deficit becomes
+extra demand), launches still in flight counted at their destination, the built infrastructure
+fixed, ISRU availability after outages. The month's part of the plan is then scheduled: launches
+spread over the first ten days, trips queued at their origin for a vehicle to take. If the planner
+fails, the previous plan's remainder is executed and an alarm is raised.
+
+Order of a day: disruptions due, launches, vehicles (arrivals, departures), ISRU, customers,
+boil-off, data collection. Everything random draws from ``self.rng`` (seeded), so a seed fixes a run.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+import math
+import time
+from collections import defaultdict
+from typing import Any
+
+import mesa
+import pandas as pd
+
+from cislink.agents.agents import (
+    PARTIAL_LOAD_DAY,
+    REPOSITION_DAY,
+    Customer,
+    Depot,
+    IsruPlant,
+    LaunchProvider,
+    Leg,
+    Relay,
+    Shipment,
+    Vehicle,
+)
+from cislink.agents.disruptions import Event, apply_event, draw_random_events, start_day
+from cislink.agents.ledger import Ledger
+from cislink.agents.policy import policy_def
+from cislink.errors import CislinkError, PlannerError
+from cislink.orbits.debris import DebrisModel
+from cislink.planner.inputs import DAYS_PER_MONTH, Design, demand_events, mixture
+from cislink.planner.results import Plan
+from cislink.planner.solve import SolverSettings
+from cislink.planner.window import WindowState, plan_window
+from cislink.scenarios.nodes import launch_class
+from cislink.scenarios.schema import Scenario
+
+log = logging.getLogger(__name__)
+
+#: Launches of a month fly over its first this many days.
+LAUNCH_SPREAD_DAYS = 10
+#: Ground stations give command cover to Earth orbits this close (one-way light time + processing).
+GROUND_PROCESSING_MS = 5.0
+EARTH_RADIUS_KM = 6378.0
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class CislinkModel(mesa.Model):
+    """The network run day by day. See the module docstring for the order of a day."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        policy: str | None = None,
+        seed: int | None = None,
+        *,
+        network: Any = None,
+        design: Design | None = None,
+        design_costs_usd: dict[str, float] | None = None,
+        months: int | None = None,
+        debug: bool = False,
+        random_disruptions: bool = True,
+    ) -> None:
+        seed = scenario.simulation.seed if seed is None else seed
+        super().__init__(seed=seed)
+        from cislink.agents.policy import design_for_policy
+        from cislink.orbits import build_network
+
+        self.scenario = scenario
+        self.policy = policy_def(scenario, policy or scenario.policy)
+        self.seed = seed
+        self.network = network or build_network(scenario)
+        self.debug = debug
+        self.months = months or scenario.simulation.months
+        self.start_date = scenario.simulation.start_date
+        if design is None:
+            design, design_costs_usd = design_for_policy(scenario, self.network, self.policy)
+        self.design = design
+        self.design_costs_usd = dict(design_costs_usd or {})
+        self.debris = DebrisModel()
+        self.latency_limit_ms = scenario.simulation.command_latency_limit_ms
+        self.boiloff = {c.name: c.boiloff_fraction_per_day for c in scenario.commodities}
+        self.mixtures = {p: mixture(scenario, p) for p in ("lox_lh2", "mmh_nto")}
+        self.sells = "depot" in self.policy.owns and bool(scenario.allies)
+
+        # ---- clock and counters -------------------------------------------------------------
+        self.day = 0
+        self.month = -1
+        self.month_start_day = 0
+        self.month_days = 0
+        self.ledger = Ledger()
+        self.costs: dict[tuple[int, str], float] = defaultdict(float)
+        self.tolls_usd = 0.0
+        self.delivered_kg = 0.0
+        self.consumed_kg = 0.0
+        self.sold_kg = 0.0
+        self.burned_kg = 0.0
+        self.station_days_short = 0
+        self.mars_short_kg = 0.0
+        self.dock_wait_days = 0
+        self.max_balance_error_kg = 0.0
+        self.events: list[dict[str, Any]] = []
+        self.pending_events: list[Event] = []
+        self.closures: dict[str, int] = {}
+        self.embargoes: dict[str, int] = {}
+        self.shipments: list[Shipment] = []
+        self.legs: list[Leg] = []
+        self.legs_dropped = 0
+        self._leg_ids = 0
+        self.plan: Plan | None = None
+        self.plan_month = -1
+        self.plan_rows: list[dict[str, Any]] = []
+        self.planning_seconds = 0.0
+        self.stepping_seconds = 0.0
+        # month buffers, flushed to disk by the run folder
+        self.launch_rows: list[tuple[Any, ...]] = []
+        self.shortfall_rows: list[tuple[Any, ...]] = []
+        self.inventory_rows: list[tuple[Any, ...]] = []
+        self.vehicle_rows: list[tuple[Any, ...]] = []
+
+        # ---- agents ---------------------------------------------------------------------------
+        self.depots: dict[str, Depot] = {}
+        for node in self.network.node_names:
+            if node != "earth":
+                self.depots[node] = Depot(self, node, design.depots.get(node, 0.0))
+        for lv in scenario.launch_vehicles:
+            LaunchProvider(self, lv.name, lv.provider, lv.reliability, lv.price_usd)
+        self.relays = [Relay(self, r.name, r.node, list(r.serves), r.processing_ms) for r in scenario.relays]
+        self.isru: IsruPlant | None = None
+        infra = scenario.infrastructure
+        if infra.isru is not None and design.isru_kg_per_year > 0:
+            self.isru = IsruPlant(self, infra.isru.node, design.isru_kg_per_year)
+        self._make_customers()
+        self._vehicles_to_place = {v: n for v, n in design.fleets.items() if n > 0}
+        self._serial: dict[str, int] = defaultdict(int)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "stock_kg": "stock_kg",
+                "in_transit_kg": "transit_kg",
+                "delivered_kg": "delivered_kg",
+                "consumed_kg": "consumed_kg",
+                "shortfall_kg": "shortfall_kg",
+                "cost_usd": "total_cost_usd",
+                "tolls_usd": "tolls_usd",
+                "balance_error_kg": "balance_error_kg",
+            }
+        )
+        for key, usd in self.design_costs_usd.items():
+            if key in ("ddte", "infrastructure_launch"):
+                self.add_cost(key, usd, month=0)
+        for d in scenario.disruptions:
+            self.pending_events.append(Event(d.kind, d.target, start_day(self, d.start), d.duration_days, "scripted"))
+        if random_disruptions:
+            self.pending_events.extend(draw_random_events(self))
+        self.pending_events.sort(key=lambda e: (e.day, e.kind, e.target))
+
+    # ---- set-up helpers -------------------------------------------------------------------------
+    def _make_customers(self) -> None:
+        sc = self.scenario
+        events = demand_events(sc, range(12), allies=self.sells)
+        per_year: dict[str, dict[str, float]] = {}
+        for (name, c, _), kg in events.items():
+            per_year.setdefault(name, {})
+            per_year[name][c] = per_year[name].get(c, 0.0) + kg
+        self.customers: list[Customer] = []
+        for st in sc.stations:
+            daily = {c: kg / 365.25 for c, kg in per_year.get(st.name, {}).items()}
+            self.customers.append(
+                Customer(self, st.name, st.node, "station", daily, st.resupply_interval_months, st.days_of_supply_limit)
+            )
+        for sv in sc.servicing:
+            daily = {c: kg / 365.25 for c, kg in per_year.get(sv.name, {}).items()}
+            self.customers.append(Customer(self, sv.name, sv.node, "servicing", daily, sv.resupply_interval_months, 30))
+        if self.sells:
+            for al in sc.allies:
+                daily = {c: kg / 365.25 for c, kg in per_year.get(al.name, {}).items()}
+                self.customers.append(
+                    Customer(
+                        self, al.name, al.node, "ally", daily, al.resupply_interval_months, 30,
+                        toll_usd_per_kg=self.policy.toll_propellant_usd_per_kg,
+                    )
+                )  # fmt: skip
+        self._node_use: dict[str, dict[str, float]] = {}
+        for cu in self.customers:
+            use = self._node_use.setdefault(cu.node, {})
+            for c, kg in cu.daily_kg.items():
+                use[c] = use.get(c, 0.0) + kg
+        # each customer starts with what it needs until its first resupply covers it
+        for cu in self.customers:
+            days = (add_months(self.start_date, cu.resupply_months) - self.start_date).days
+            for c, kg in cu.daily_kg.items():
+                self.depot(cu.node).put(c, kg * days)
+                self.ledger.record(0, "initial", cu.node, c, kg * days, cu.name)
+
+    # ---- queries the agents use -----------------------------------------------------------------
+    @property
+    def date(self) -> dt.date:
+        return self.start_date + dt.timedelta(days=self.day)
+
+    @property
+    def day_of_month(self) -> int:
+        return self.day - self.month_start_day + 1
+
+    def depot(self, node: str) -> Depot:
+        return self.depots[node]
+
+    def node_use(self, node: str) -> dict[str, float]:
+        return self._node_use.get(node, {})
+
+    def latency_ms(self, node: str) -> float:
+        """Best one-way command latency to ``node`` from ground stations or a relay that is up."""
+        info = self.network.node(node)
+        best = math.inf
+        if info.frame == "earth" and info.radius_km < 1e6:
+            best = max(info.radius_km - EARTH_RADIUS_KM, 0.0) / 299.792458 + GROUND_PROCESSING_MS
+        for r in self.relays:
+            best = min(best, r.latency_ms(node))
+        return best
+
+    def regime(self, node: str) -> str:
+        return self.network.node(node).regime
+
+    def arc_closed(self, origin: str, destination: str) -> bool:
+        return any(self.closures.get(self.regime(n), -1) > self.day for n in (origin, destination))
+
+    def avoidance_dv_m_s(self, origin: str, destination: str) -> float:
+        return max(self.debris.regimes[self.regime(n)].dv_per_manoeuvre_m_s for n in (origin, destination))
+
+    def embargoed(self, launch_vehicle: str, provider: str) -> bool:
+        return any(self.embargoes.get(k, -1) > self.day for k in (launch_vehicle, provider))
+
+    def launch_days(self, node: str) -> float:
+        tof = self.network.arc("earth", "leo").tof_days
+        return tof + (self.network.arc("leo", node).tof_days if node != "leo" else 0.0)
+
+    @property
+    def vehicles(self) -> list[Vehicle]:
+        return list(self.agents_by_type[Vehicle]) if Vehicle in self.agents_by_type else []
+
+    @property
+    def launch_providers(self) -> list[LaunchProvider]:
+        return list(self.agents_by_type[LaunchProvider])
+
+    @property
+    def stock_kg(self) -> float:
+        return sum(d.total_kg for d in self.depots.values())
+
+    @property
+    def transit_kg(self) -> float:
+        ships = sum(sum(s.payload_kg.values()) for s in self.shipments)
+        return ships + sum(v.onboard_kg for v in self.vehicles if not v.lost)
+
+    @property
+    def shortfall_kg(self) -> float:
+        return sum(c.short_kg for c in self.customers) + self.mars_short_kg
+
+    @property
+    def total_cost_usd(self) -> float:
+        return sum(self.costs.values())
+
+    @property
+    def balance_error_kg(self) -> float:
+        return self.ledger.balance_error_kg(self.stock_kg, self.transit_kg)
+
+    def add_cost(self, term: str, usd: float, month: int | None = None) -> None:
+        self.costs[(self.month if month is None else month, term)] += usd
+
+    def log_event(
+        self, kind: str, target: str, detail: str = "", duration_days: float = 0.0, source: str = "system",
+        alarm: bool = False,
+    ) -> None:  # fmt: skip
+        self.events.append(
+            {
+                "day": self.day,
+                "date": self.date.isoformat(),
+                "kind": kind,
+                "target": target,
+                "duration_days": duration_days,
+                "source": source,
+                "alarm": alarm,
+                "detail": detail,
+            }
+        )
+        (log.info if alarm else log.debug)("%s %s %s: %s", self.date, kind, target, detail)
+
+    # ---- legs -----------------------------------------------------------------------------------
+    def next_leg(self, vehicle: Vehicle) -> Leg | None:
+        """The leg ``vehicle`` should fly now from where it is, or a repositioning leg, or None."""
+        here = [g for g in self.legs if g.vehicle_type == vehicle.vehicle_type and g.origin == vehicle.node]
+        if here:
+            # legs are queued in tour order: the first one from here goes once its cargo is there
+            leg = here[0]
+            depot = self.depot(vehicle.node)
+            ready = all(depot.stock.get(c, 0.0) >= kg - 1e-6 for c, kg in leg.cargo_kg.items())
+            return leg if ready or self.day_of_month >= PARTIAL_LOAD_DAY else None
+        if self.day_of_month < REPOSITION_DAY:
+            return None
+        # nothing to do here: fly home empty, where the planner's round trips start
+        spec = next(v for v in self.scenario.vehicles if v.name == vehicle.vehicle_type)
+        home = spec.nodes[0] if spec.nodes else None
+        waiting = any(g.vehicle_type == vehicle.vehicle_type and g.origin == home for g in self.legs)
+        if home and waiting and vehicle.node != home and self.network.graph.has_edge(vehicle.node, home):
+            leg = Leg(vehicle.vehicle_type, vehicle.node, home, {}, note="return home")
+            self.legs.append(leg)
+            return leg
+        return None
+
+    def take_leg(self, leg: Leg) -> None:
+        self.legs.remove(leg)
+
+    def drop_leg(self, leg: Leg, why: str) -> None:
+        if leg in self.legs:
+            self.legs.remove(leg)
+            self.legs_dropped += 1
+            self.log_event("leg_dropped", f"{leg.vehicle_type} {leg.origin}->{leg.destination}", detail=why)
+
+    def new_leg_id(self) -> int:
+        self._leg_ids += 1
+        return self._leg_ids
+
+    def lose_vehicle(self, vehicle: Vehicle, why: str) -> None:
+        where = vehicle.node or (vehicle.flight.leg.destination if vehicle.flight else "")
+        if vehicle.flight is not None:
+            for c, kg in list(vehicle.flight.cargo_kg.items()) + list(vehicle.flight.propellant_kg.items()):
+                self.ledger.record(self.day, "loss", where, c, kg, f"{vehicle.name} lost")
+            vehicle.flight = None
+        vehicle.lost = True
+        fleets = dict(self.design.fleets)
+        fleets[vehicle.vehicle_type] = max(fleets.get(vehicle.vehicle_type, 0) - 1, 0)
+        self.design = Design(dict(self.design.depots), self.design.isru_kg_per_year, fleets)
+        self.log_event("vehicle_loss", vehicle.name, detail=why, alarm=True)
+
+    # ---- the day --------------------------------------------------------------------------------
+    def step(self) -> None:
+        if self.day == self.month_start_day + self.month_days or self.month < 0:
+            self._start_month()
+        t0 = time.perf_counter()
+        while self.pending_events and self.pending_events[0].day <= self.day:
+            apply_event(self, self.pending_events.pop(0))
+        arrived = [s for s in self.shipments if s.arrive_day <= self.day]
+        self.shipments = [s for s in self.shipments if s.arrive_day > self.day]
+        for s in arrived:
+            for c, kg in s.payload_kg.items():
+                self.depot(s.node).put(c, kg)
+                self.ledger.record(self.day, "delivery", s.node, c, kg, s.source)
+            self.delivered_kg += sum(s.payload_kg.values())
+        for kind in (LaunchProvider, Vehicle, IsruPlant, Customer, Depot):
+            if kind in self.agents_by_type:
+                self.agents_by_type[kind].do("step")
+        self._record_day()
+        self.datacollector.collect(self)
+        if self.debug:
+            err = self.balance_error_kg
+            if abs(err) > 1e-6 * max(1.0, self.ledger.total("initial", "launch", "production")):
+                raise CislinkError(f"mass ledger out of balance by {err:.6f} kg on {self.date}")
+        self.max_balance_error_kg = max(self.max_balance_error_kg, abs(self.balance_error_kg))
+        self.stepping_seconds += time.perf_counter() - t0
+        self.day += 1
+        if self.day == self.month_start_day + self.month_days and self.month == self.months - 1:
+            self.running = False
+
+    @property
+    def month_complete(self) -> bool:
+        """True after the last day of a month has been stepped."""
+        return self.day == self.month_start_day + self.month_days
+
+    def _record_day(self) -> None:
+        d = self.day
+        for node, depot in self.depots.items():
+            for c, kg in depot.stock.items():
+                if kg > 1e-9:
+                    self.inventory_rows.append((d, node, c, kg, depot.capacity_kg))
+        for v in self.vehicles:
+            f = v.flight
+            if f is None:
+                self.vehicle_rows.append((d, v.name, v.vehicle_type, v.state, v.node, "", "", 0.0, 0.0, 0.0, 0))
+            else:
+                progress = min(max((d - f.depart_day) / max(f.arrive_day - f.depart_day, 1e-9), 0.0), 1.0)
+                self.vehicle_rows.append(
+                    (
+                        d, v.name, v.vehicle_type, v.state, "", f.leg.origin, f.leg.destination, progress,
+                        sum(f.cargo_kg.values()), sum(f.propellant_kg.values()), f.leg_id,
+                    )
+                )  # fmt: skip
+
+    # ---- month start: re-plan and schedule ------------------------------------------------------
+    def _start_month(self) -> None:
+        self.month += 1
+        self.month_start_day = self.day
+        first = add_months(self.start_date, self.month)
+        self.month_days = (add_months(self.start_date, self.month + 1) - first).days
+        dropped = len(self.legs)
+        if dropped:
+            self.legs_dropped += dropped
+            self.log_event("legs_unflown", f"month {self.month - 1}", detail=f"{dropped} planned legs not flown")
+        self.legs = []
+        if self.month > 0 and self.design_costs_usd.get("operations"):
+            horizon = self.scenario.planner.horizon_months
+            self.add_cost("operations", self.design_costs_usd["operations"] / horizon)
+        elif self.month == 0 and self.design_costs_usd.get("operations"):
+            self.add_cost("operations", self.design_costs_usd["operations"] / self.scenario.planner.horizon_months)
+        if self.month > 0 and self.sells and self.policy.toll_service_usd > 0:
+            self.tolls_usd += self.policy.toll_service_usd * len(self.scenario.allies) / 12.0
+        t0 = time.perf_counter()
+        plan, rows = self._replan()
+        self.planning_seconds += time.perf_counter() - t0
+        self.plan_rows.append(rows)
+        if plan is not None:
+            self.plan, self.plan_month = plan, self.month
+        self._schedule(self.month - self.plan_month if self.plan is not None else -1)
+
+    def window_state(self) -> WindowState:
+        """The state the planner starts the window from (see the module docstring)."""
+        stock: dict[tuple[str, str], float] = defaultdict(float)
+        for node, depot in self.depots.items():
+            for c, kg in depot.stock.items():
+                stock[(node, c)] += kg
+        for s in self.shipments:
+            for c, kg in s.payload_kg.items():
+                stock[(s.node, c)] += kg
+        for v in self.vehicles:
+            if v.flight is not None:
+                for c, kg in list(v.flight.cargo_kg.items()) + list(v.flight.propellant_kg.items()):
+                    stock[(v.flight.leg.destination, c)] += kg
+        extra: dict[tuple[str, str], float] = {}
+        need_at: dict[tuple[str, str], float] = defaultdict(float)
+        owner: dict[tuple[str, str], list[Customer]] = defaultdict(list)
+        for cu in self.customers:
+            # months until a resupply lump (due at the end of month k, (k+1) % r == 0) covers the customer
+            r = cu.resupply_months
+            k = self.month + (r - 1 - self.month % r)
+            days = (add_months(self.start_date, k + 1) - self.date).days
+            for c, kg in cu.daily_kg.items():
+                need_at[(cu.node, c)] += kg * days
+                owner[(cu.node, c)].append(cu)
+        for key, need in need_at.items():
+            have = stock.get(key, 0.0)
+            if have >= need:
+                stock[key] = have - need
+            else:
+                stock[key] = 0.0
+                users = owner[key]
+                total = sum(u.daily_kg[key[1]] for u in users)
+                for u in users:
+                    extra[(u.name, key[1])] = (need - have) * u.daily_kg[key[1]] / total
+        avail = 1.0
+        if self.isru is not None and self.isru.out_until > self.day:
+            avail = max(0.0, 1.0 - (self.isru.out_until - self.day) / max(self.month_days, 1))
+        return WindowState(
+            self.month,
+            self.design,
+            {k: v for k, v in stock.items() if v > 1e-6},
+            {0: avail} if avail < 1.0 else {},
+            extra,
+            self.sells,
+        )
+
+    def planning_scenario(self) -> Scenario:
+        """The scenario as the planner should see it now: embargoed launch vehicles removed."""
+        keep = [lv for lv in self.scenario.launch_vehicles if not self.embargoed(lv.name, lv.provider)]
+        if len(keep) == len(self.scenario.launch_vehicles):
+            return self.scenario
+        return self.scenario.model_copy(update={"launch_vehicles": keep})
+
+    def _replan(self) -> tuple[Plan | None, dict[str, Any]]:
+        sc = self.scenario
+        settings = SolverSettings.from_scenario(sc, time_limit_s=sc.planner.window_time_limit_s)
+        row: dict[str, Any] = {"month": self.month, "status": "", "mip_gap": math.nan, "solve_seconds": 0.0}
+        scenario = self.planning_scenario()
+        if not scenario.launch_vehicles:
+            row["status"] = "no launch vehicle available"
+            self.log_event("planner_fallback", "planner", detail=row["status"], alarm=True)
+            return None, row
+        try:
+            plan = plan_window(
+                scenario,
+                self.network,
+                self.window_state(),
+                months=sc.planner.window_months,
+                settings=settings,
+                integer_months=sc.planner.window_integer_months,
+            )
+        except (PlannerError, CislinkError) as exc:
+            row["status"] = f"failed: {exc}"
+            self.log_event("planner_fallback", "planner", detail=f"keeping the previous plan: {exc}", alarm=True)
+            return None, row
+        row.update(status=plan.solve.status, mip_gap=plan.solve.mip_gap, solve_seconds=plan.solve.solve_seconds)
+        short = float(plan.shortfall[plan.shortfall["month"] == self.month]["kg"].sum()) if len(plan.shortfall) else 0
+        if short > 1.0:
+            self.log_event(
+                "plan_shortfall", "planner", detail=f"plan leaves {short:,.0f} kg short this month", alarm=True
+            )
+        return plan, row
+
+    def _schedule(self, offset: int) -> None:
+        """Queue this month's launches and legs from the plan (``offset`` months into it)."""
+        if self.plan is None or offset < 0:
+            return
+        plan = self.plan
+        sel = self.plan_month + offset
+        if offset > 0:
+            self.log_event(
+                "plan_remainder", "planner", detail=f"executing month {sel} of the plan made in month {self.plan_month}"
+            )
+        launches = plan.launches[plan.launches["month"] == sel]
+        launched = plan.launched[plan.launched["month"] == sel]
+        # one entry per launch, payload split by each launch's share of the capacity to its node
+        by_node: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        lvs = {lv.name: lv for lv in self.scenario.launch_vehicles}
+        for r in launches.itertuples(index=False):
+            cls = launch_class(self.scenario.node(r.node))
+            cap = lvs[r.launch_vehicle].payload_kg(cls) if cls else 0.0
+            for _ in range(math.ceil(r.count - 1e-6)):
+                by_node[r.node].append((r.launch_vehicle, cap))
+        total = sum(len(v) for v in by_node.values())
+        i = 0
+        providers = {p.name: p for p in self.agents_by_type[LaunchProvider]}
+        for node in sorted(by_node):
+            rows = launched[launched["node"] == node]
+            cap_total = sum(c for _, c in by_node[node]) or 1.0
+            for lv, cap in by_node[node]:
+                payload = {r.commodity: r.kg * cap / cap_total for r in rows.itertuples(index=False)}
+                day = self.day + (i * LAUNCH_SPREAD_DAYS) // max(total, 1)
+                providers[lv].queue.append((day, node, payload))
+                i += 1
+        trips = plan.trips[plan.trips["month"] == sel]
+        flows = plan.flows[plan.flows["month"] == sel]
+        for r in trips.itertuples(index=False):
+            n = max(round(r.trips), 0)
+            if n == 0:
+                continue
+            f = flows[
+                (flows["vehicle"] == r.vehicle)
+                & (flows["origin"] == r.origin)
+                & (flows["destination"] == r.destination)
+            ]
+            per_trip = {x.commodity: x.kg / n for x in f.itertuples(index=False)}
+            for _ in range(n):
+                self.legs.append(Leg(r.vehicle, r.origin, r.destination, dict(per_trip)))
+        self._place_vehicles()
+        self.legs = self._tour_order(self.legs)
+        if self.isru is not None:
+            isru = plan.isru[plan.isru["month"] == sel]
+            daily: dict[str, float] = defaultdict(float)
+            for r in isru.itertuples(index=False):
+                parts = {"water": {"water": 1.0}, "oxygen": {"oxygen": 1.0}}.get(r.product, self.mixtures["lox_lh2"])
+                for c, frac in parts.items():
+                    daily[c] += r.kg * frac / DAYS_PER_MONTH
+            self.isru.daily_kg = dict(daily)
+        self._schedule_mars(sel)
+
+    def _tour_order(self, legs: list[Leg]) -> list[Leg]:
+        """Order each vehicle type's legs as a round tour from where its vehicles are.
+
+        The planner's trips balance at every node (vehicles return, eqs 24-25), so the legs of one
+        type form an Eulerian multigraph; flying them along an Euler circuit that starts where the
+        vehicles are means every leg starts where the previous one ended. Legs that do not close
+        into a circuit (a fallback plan's remainder) keep the planner's order.
+        """
+        import networkx as nx
+
+        out: list[Leg] = []
+        for vtype in sorted({g.vehicle_type for g in legs}):
+            mine = [g for g in legs if g.vehicle_type == vtype]
+            g = nx.MultiDiGraph()
+            for i, leg in enumerate(mine):
+                g.add_edge(leg.origin, leg.destination, key=i)
+            at = [v.node for v in self.vehicles if v.vehicle_type == vtype and v.node and not v.lost]
+            start = next((n for n in at if n in g), None)
+            if start is None or not nx.is_eulerian(g):
+                out.extend(mine)
+                continue
+            out.extend(mine[k] for _, _, k in nx.eulerian_circuit(g, source=start, keys=True))
+        return out
+
+    def _place_vehicles(self) -> None:
+        """Put newly built vehicles where the first planned legs of their type start."""
+        for vtype, count in list(self._vehicles_to_place.items()):
+            spec = next(v for v in self.scenario.vehicles if v.name == vtype)
+            # a vehicle's first listed node is its home (a lander's route starts at the surface plant)
+            origins = [spec.nodes[0]] if spec.nodes else [g.origin for g in self.legs if g.vehicle_type == vtype]
+            origins = origins or ["leo"]
+            for i in range(count):
+                self._serial[vtype] += 1
+                Vehicle(self, vtype, self._serial[vtype], origins[i % len(origins)])
+            del self._vehicles_to_place[vtype]
+
+    def _schedule_mars(self, sel: int) -> None:
+        plan = self.plan
+        if plan is None or not len(plan.mars):
+            return
+        rows = plan.mars[plan.mars["month"] == sel]
+        if not len(rows):
+            return
+        from cislink.planner.inputs import mars_requirements
+
+        need, _ = mars_requirements(self.scenario, self.network)
+        for r in rows.itertuples(index=False):
+            goods = {c: kg for (n, c), kg in need.items() if n == r.node}
+            self.pending_events.append(
+                Event("mars_departure", r.node, self.day + self.month_days - 1, 0.0, "plan", payload=goods)
+            )
+        self.pending_events.sort(key=lambda e: (e.day, e.kind, e.target))
+
+    # ---- injected disruptions (the console's entry point) --------------------------------------
+    def inject(self, kind: str, target: str, duration_days: float = 0.0, start: dt.date | None = None) -> Event:
+        """Schedule a disruption now (or on ``start``); it is applied at the start of that day's step."""
+        from cislink.agents.disruptions import check_event
+
+        day = self.day if start is None else start_day(self, start)
+        event = Event(kind, target, max(day, self.day), duration_days, "injected")
+        check_event(self, event)
+        self.pending_events.append(event)
+        self.pending_events.sort(key=lambda e: (e.day, e.kind, e.target))
+        return event
+
+    # ---- outputs --------------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Figures of the run so far (JSON-ready)."""
+        launches = sum(p.launches for p in self.agents_by_type[LaunchProvider])
+        lost = self.ledger.total("loss")
+        return {
+            "scenario": self.scenario.name,
+            "months": self.month + (1 if self.month_complete else 0),
+            "days": self.day,
+            "seed": self.seed,
+            "policy": self.policy.name,
+            "design": self.design.to_dict(),
+            "total_cost_usd": self.total_cost_usd,
+            "costs_usd": self.cost_terms(),
+            "earth_launches": launches,
+            "launch_failures": sum(p.failures for p in self.agents_by_type[LaunchProvider]),
+            "launched_kg": self.ledger.total("launch"),
+            "produced_kg": self.ledger.total("production"),
+            "delivered_kg": self.delivered_kg,
+            "consumed_kg": self.consumed_kg,
+            "propellant_burned_kg": self.burned_kg,
+            "sold_kg": self.sold_kg,
+            "lost_kg": lost + self.ledger.total("boiloff"),
+            "boiloff_kg": self.ledger.total("boiloff"),
+            "shortfall_kg": self.shortfall_kg,
+            "station_days_short": self.station_days_short,
+            "dock_wait_days": self.dock_wait_days,
+            "legs_dropped": self.legs_dropped,
+            "tolls_usd": self.tolls_usd,
+            "stock_kg": self.stock_kg,
+            "in_transit_kg": self.transit_kg,
+            "mass_balance_error_kg": self.balance_error_kg,
+            "max_mass_balance_error_kg": self.max_balance_error_kg,
+            "alarms": sum(1 for e in self.events if e["alarm"]),
+            "planner_fallbacks": sum(1 for e in self.events if e["kind"] == "planner_fallback"),
+        }
+
+    def cost_terms(self) -> dict[str, float]:
+        out: dict[str, float] = defaultdict(float)
+        for (_, term), usd in self.costs.items():
+            out[term] += usd
+        return dict(out)
+
+    def take_month_tables(self) -> dict[str, pd.DataFrame]:
+        """This month's rows of every table, as frames; the buffers are emptied."""
+        base = self.start_date
+
+        def dates(days: pd.Series) -> pd.Series:
+            return pd.to_datetime(base) + pd.to_timedelta(days, unit="D")
+
+        inv = pd.DataFrame(self.inventory_rows, columns=["day", "node", "commodity", "kg", "capacity_kg"])
+        veh = pd.DataFrame(
+            self.vehicle_rows,
+            columns=[
+                "day", "vehicle", "vehicle_type", "state", "node", "origin", "destination", "progress",
+                "payload_kg", "propellant_kg", "leg_id",
+            ],
+        )  # fmt: skip
+        veh = _with_positions(veh, self.network, base)
+        launches = pd.DataFrame(
+            self.launch_rows,
+            columns=["day", "launch_vehicle", "provider", "node", "payload_kg", "outcome", "price_usd"],
+        )
+        short = pd.DataFrame(self.shortfall_rows, columns=["day", "customer", "node", "commodity", "kg"])
+        ledger = self.ledger.take_new()
+        events = pd.DataFrame([e for e in self.events if e["day"] >= self.month_start_day])
+        costs = pd.DataFrame(
+            [{"month": m, "term": t, "usd": u} for (m, t), u in self.costs.items() if m == self.month],
+            columns=["month", "term", "usd"],
+        )
+        plans = pd.DataFrame([r for r in self.plan_rows if r["month"] == self.month])
+        tables = {
+            "inventories": inv,
+            "vehicles": veh,
+            "launches": launches,
+            "shortfalls": short,
+            "ledger": ledger,
+            "events": events,
+            "costs": costs,
+            "plans": plans,
+        }
+        for name, df in tables.items():
+            if "day" in df.columns and name != "events":
+                df.insert(1, "date", dates(df["day"]))
+        self.inventory_rows, self.vehicle_rows, self.launch_rows, self.shortfall_rows = [], [], [], []
+        return tables
+
+
+def _with_positions(veh: pd.DataFrame, network: Any, base: dt.date) -> pd.DataFrame:
+    """Add x/y/z (km, in the leg's frame) for vehicles in flight, from the propagated transfer."""
+    for col in ("x_km", "y_km", "z_km"):
+        veh[col] = math.nan
+    veh["frame"] = ""
+    moving = veh[veh["leg_id"] > 0]
+    if not len(moving):
+        return veh
+    from cislink.orbits.propagation import Transfer
+
+    for (_, origin, dest), rows in moving.groupby(["leg_id", "origin", "destination"], sort=False):
+        tr = Transfer(origin, dest, base, network)
+        elapsed = rows["progress"].to_numpy() * tr.tof_days
+        pos = tr.positions_km(elapsed)
+        veh.loc[rows.index, ["x_km", "y_km", "z_km"]] = pos
+        veh.loc[rows.index, "frame"] = tr.frame
+    return veh

@@ -1,0 +1,88 @@
+"""Policies in a run: what the nation owns, and the infrastructure that ownership builds.
+
+A policy (``[[policies]]`` in the scenario) names what is owned (depot, tug, isru, relay,
+traffic) and its tolls. The infrastructure a run operates is sized once by the study
+(:func:`cislink.planner.run_study`) for the case the owned programmes allow, then fixed for the
+whole run. Sizing the full horizon can take minutes, so the design is cached on disk by a hash of
+the scenario, the case and the code version; a second run starts at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cislink import __version__
+from cislink.errors import CislinkError
+from cislink.planner.cases import CASES
+from cislink.planner.inputs import Design
+from cislink.scenarios.schema import PolicyDef, Scenario
+
+if TYPE_CHECKING:
+    from cislink.orbits.network import Network
+
+log = logging.getLogger(__name__)
+
+_PROGRAMMES = ("depot", "tug", "isru")
+
+
+def policy_def(scenario: Scenario, name: str) -> PolicyDef:
+    """The scenario's policy ``name``; a scenario without policies has one that owns everything."""
+    if not scenario.policies:
+        if name != "sovereign":
+            raise CislinkError(f"unknown policy '{name}'; this scenario defines none, so only 'sovereign' is allowed")
+        return PolicyDef(name="sovereign", owns=["depot", "tug", "isru", "relay", "traffic"])
+    for p in scenario.policies:
+        if p.name == name:
+            return p
+    raise CislinkError(f"unknown policy '{name}'; allowed: {', '.join(p.name for p in scenario.policies)}")
+
+
+def case_for(policy: PolicyDef) -> str:
+    """The study's ``--infrastructure`` case for the programmes a policy owns."""
+    owned = {k for k in policy.owns if k in _PROGRAMMES}
+    for case, programmes in CASES.items():
+        if set(programmes) == owned:
+            return case
+    raise CislinkError(f"policy '{policy.name}' owns {sorted(owned)}, which is no study case")
+
+
+def _cache_path(scenario: Scenario, case: str) -> Path:
+    from cislink.orbits.network import cache_dir
+
+    text = json.dumps([scenario.model_dump(mode="json"), case, __version__], sort_keys=True)
+    return cache_dir() / "designs" / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
+
+
+def design_for_policy(
+    scenario: Scenario, network: Network, policy: PolicyDef, progress: object = None
+) -> tuple[Design, dict[str, float]]:
+    """The infrastructure ``policy`` operates, and its one-off and yearly costs (cached on disk)."""
+    case = case_for(policy)
+    path = _cache_path(scenario, case)
+    try:
+        data = json.loads(path.read_text())
+        return Design(data["depots"], data["isru_kg_per_year"], data["fleets"]), data["costs_usd"]
+    except (OSError, ValueError, KeyError):
+        pass
+    from cislink.planner.solve import SolverSettings
+    from cislink.planner.study import run_study
+
+    log.info("sizing the infrastructure of policy %s (study case %s)", policy.name, case)
+    result = run_study(scenario, network, case, SolverSettings.from_scenario(scenario), progress)  # type: ignore[arg-type]
+    design = result.plan.design
+    costs = {k: v for k, v in result.plan.costs_usd.items() if k in ("ddte", "infrastructure_launch", "operations")}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump({**design.to_dict(), "costs_usd": costs, "case": case}, fh)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only cache only costs time
+        log.warning("could not cache the design: %s", exc)
+    return design, costs
