@@ -98,7 +98,7 @@ def apply_event(model: CislinkModel, e: Event) -> None:
         detail = "the next launch of this vehicle fails"
     elif e.kind == "vehicle_loss":
         v = next(v for v in model.vehicles if not v.lost and (v.name == e.target or v.vehicle_type == e.target))
-        model.lose_vehicle(v, f"disruption ({e.source})")
+        model.lose_vehicle(v, "disruption", source=e.source)
         return
     elif e.kind == "depot_loss":
         depot = model.depot(e.target)

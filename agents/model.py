@@ -338,7 +338,7 @@ class CislinkModel(mesa.Model):
         self._leg_ids += 1
         return self._leg_ids
 
-    def lose_vehicle(self, vehicle: Vehicle, why: str) -> None:
+    def lose_vehicle(self, vehicle: Vehicle, why: str, source: str = "system") -> None:
         where = vehicle.node or (vehicle.flight.leg.destination if vehicle.flight else "")
         if vehicle.flight is not None:
             for c, kg in list(vehicle.flight.cargo_kg.items()) + list(vehicle.flight.propellant_kg.items()):
@@ -348,7 +348,7 @@ class CislinkModel(mesa.Model):
         fleets = dict(self.design.fleets)
         fleets[vehicle.vehicle_type] = max(fleets.get(vehicle.vehicle_type, 0) - 1, 0)
         self.design = Design(dict(self.design.depots), self.design.isru_kg_per_year, fleets)
-        self.log_event("vehicle_loss", vehicle.name, detail=why, alarm=True)
+        self.log_event("vehicle_loss", vehicle.name, detail=why, source=source, alarm=True)
 
     # ---- the day --------------------------------------------------------------------------------
     def step(self) -> None:

@@ -1,0 +1,100 @@
+"""`cislink run`: headless runs, their folder, bad input, and resume after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cislink.cli import main
+
+SUMMARY_KEYS = {
+    "months", "seed", "policy", "total_cost_usd", "earth_launches", "delivered_kg", "consumed_kg", "lost_kg",
+    "shortfall_kg", "station_days_short", "tolls_usd", "mass_balance_error_kg",
+}  # fmt: skip
+TABLES = ("inventories", "vehicles", "launches", "shortfalls", "ledger", "events", "costs")
+
+
+def _cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cislink.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_run_writes_summary_and_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r"
+    assert main(["run", "quick-demo", "--months", "2", "--out", str(out), "--seed", "5", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary.keys() >= SUMMARY_KEYS
+    assert printed == summary
+    assert summary["months"] == 2 and summary["seed"] == 5 and summary["policy"] == "sovereign"
+    assert abs(summary["mass_balance_error_kg"]) < 1e-6
+    for t in TABLES:
+        assert (out / f"{t}.parquet").exists(), t
+    inv = pd.read_parquet(out / "inventories.parquet")
+    assert {"day", "date", "node", "commodity", "kg"} <= set(inv.columns)
+    assert inv["day"].nunique() == summary["days"]
+    assert "progress" in pd.read_parquet(out / "vehicles.parquet").columns or summary["design"]["fleets"] == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "quick-demo", "--months", "0", "--out", "X"], "allowed: 1 or more"),
+        (["run", "quick-demo", "--months", "601", "--out", "X"], "allowed: 1 to 600"),
+        (["run", "quick-demo", "--seed", "-3", "--out", "X"], "allowed: 0 or more"),
+        (["run", "quick-demo", "--policy", "piracy", "--out", "X"], "allowed: sovereign, purchased"),
+        (["run", "quick-demo"], "--out DIR is required"),
+        (["run", "--resume", "NOPE"], "no run to resume"),
+        (["run", "no-such-scenario", "--out", "X"], "no-such-scenario"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(args))
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_resume_refuses_new_settings_and_out_refuses_an_existing_run(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "r"
+    assert main(["run", "quick-demo", "--months", "1", "--out", str(out)]) == 0
+    assert main(["run", "quick-demo", "--months", "1", "--out", str(out)]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert main(["run", "--resume", str(out), "--seed", "3"]) == 2
+    assert "as it was started" in capsys.readouterr().err
+
+
+def test_sigkill_then_resume_gives_the_uninterrupted_summary(tmp_path: Path) -> None:
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    args = ["run", "quick-demo", "--months", "12", "--seed", "9"]
+    p = _cli(*args, "--out", str(whole))
+    assert p.wait(timeout=600) == 0, p.stderr.read() if p.stderr else ""
+    p = _cli(*args, "--out", str(killed))
+    deadline = time.monotonic() + 300
+    while not (killed / "summary-partial.json").exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=60)
+    if (killed / "summary.json").exists():
+        pytest.skip("the run finished before it could be killed")
+    r = _cli("run", "--resume", str(killed), "--json")
+    out, err = r.communicate(timeout=600)
+    assert r.returncode == 0, err
+    a = json.loads((whole / "summary.json").read_text())
+    b = json.loads((killed / "summary.json").read_text())
+    assert a == b
+    assert json.loads(out) == b
+    for t in ("ledger", "inventories", "events"):
+        pd.testing.assert_frame_equal(pd.read_parquet(whole / f"{t}.parquet"), pd.read_parquet(killed / f"{t}.parquet"))
