@@ -8,7 +8,7 @@ act each day (launches, then arrivals and departures, production, consumption, b
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import mesa
@@ -66,7 +66,6 @@ class Flight:
     avoidance_m_s: float
     leg_id: int
     waited_days: int = 0
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def onboard_kg(self) -> float:
@@ -290,9 +289,7 @@ class Vehicle(mesa.Agent):
         m.burned_kg += burn
         if spent > 0:
             m.log_event("debris_avoidance", self.name, detail=f"{burns} burns, {spent:.1f} m/s of margin")
-        self.flight = Flight(
-            leg, m.day, m.day + arc.tof_days, cargo, propellant, spent, m.new_leg_id(), extra={"burn_kg": burn}
-        )
+        self.flight = Flight(leg, m.day, m.day + arc.tof_days, cargo, propellant, spent, m.new_leg_id())
         self.node = ""
         if m.rng.random() > self.reliability:
             m.lose_vehicle(self, "failure in flight")

@@ -46,8 +46,8 @@ def targets(model: CislinkModel, kind: str) -> list[str]:
     if kind == "launch_failure":
         return [lv.name for lv in model.scenario.launch_vehicles]
     if kind == "vehicle_loss":
-        names = [v.name for v in model.vehicles if not v.lost]
-        return sorted({*names, *(v.split("-")[0] for v in names), *model._vehicles_to_place})
+        alive = [v for v in model.vehicles if not v.lost]
+        return sorted({v.name for v in alive} | {v.vehicle_type for v in alive} | set(model._vehicles_to_place))
     if kind == "depot_loss":
         return sorted(n for n, d in model.depots.items() if d.built)
     if kind == "isru_outage":

@@ -27,6 +27,7 @@ import mesa
 import pandas as pd
 
 from cislink.agents.agents import (
+    C_KM_PER_MS,
     PARTIAL_LOAD_DAY,
     REPOSITION_DAY,
     Customer,
@@ -38,9 +39,9 @@ from cislink.agents.agents import (
     Shipment,
     Vehicle,
 )
-from cislink.agents.disruptions import Event, apply_event, draw_random_events, start_day
+from cislink.agents.disruptions import Event, apply_event, check_event, draw_random_events, start_day
 from cislink.agents.ledger import Ledger
-from cislink.agents.policy import policy_def
+from cislink.agents.policy import design_for_policy, policy_def
 from cislink.errors import CislinkError, PlannerError
 from cislink.orbits.debris import DebrisModel
 from cislink.planner.inputs import DAYS_PER_MONTH, Design, demand_events, mixture
@@ -83,7 +84,6 @@ class CislinkModel(mesa.Model):
     ) -> None:
         seed = scenario.simulation.seed if seed is None else seed
         super().__init__(seed=seed)
-        from cislink.agents.policy import design_for_policy
         from cislink.orbits import build_network
 
         self.scenario = scenario
@@ -232,7 +232,7 @@ class CislinkModel(mesa.Model):
         info = self.network.node(node)
         best = math.inf
         if info.frame == "earth" and info.radius_km < 1e6:
-            best = max(info.radius_km - EARTH_RADIUS_KM, 0.0) / 299.792458 + GROUND_PROCESSING_MS
+            best = max(info.radius_km - EARTH_RADIUS_KM, 0.0) / C_KM_PER_MS + GROUND_PROCESSING_MS
         for r in self.relays:
             best = min(best, r.latency_ms(node))
         return best
@@ -369,11 +369,10 @@ class CislinkModel(mesa.Model):
                 self.agents_by_type[kind].do("step")
         self._record_day()
         self.datacollector.collect(self)
-        if self.debug:
-            err = self.balance_error_kg
-            if abs(err) > 1e-6 * max(1.0, self.ledger.total("initial", "launch", "production")):
-                raise CislinkError(f"mass ledger out of balance by {err:.6f} kg on {self.date}")
-        self.max_balance_error_kg = max(self.max_balance_error_kg, abs(self.balance_error_kg))
+        err = self.balance_error_kg
+        if self.debug and abs(err) > 1e-6 * max(1.0, self.ledger.total("initial", "launch", "production")):
+            raise CislinkError(f"mass ledger out of balance by {err:.6f} kg on {self.date}")
+        self.max_balance_error_kg = max(self.max_balance_error_kg, abs(err))
         self.stepping_seconds += time.perf_counter() - t0
         self.day += 1
         if self.day == self.month_start_day + self.month_days and self.month == self.months - 1:
@@ -414,10 +413,7 @@ class CislinkModel(mesa.Model):
             self.legs_dropped += dropped
             self.log_event("legs_unflown", f"month {self.month - 1}", detail=f"{dropped} planned legs not flown")
         self.legs = []
-        if self.month > 0 and self.design_costs_usd.get("operations"):
-            horizon = self.scenario.planner.horizon_months
-            self.add_cost("operations", self.design_costs_usd["operations"] / horizon)
-        elif self.month == 0 and self.design_costs_usd.get("operations"):
+        if self.design_costs_usd.get("operations"):
             self.add_cost("operations", self.design_costs_usd["operations"] / self.scenario.planner.horizon_months)
         if self.month > 0 and self.sells and self.policy.toll_service_usd > 0:
             self.tolls_usd += self.policy.toll_service_usd * len(self.scenario.allies) / 12.0
@@ -625,8 +621,6 @@ class CislinkModel(mesa.Model):
     # ---- injected disruptions (the console's entry point) --------------------------------------
     def inject(self, kind: str, target: str, duration_days: float = 0.0, start: dt.date | None = None) -> Event:
         """Schedule a disruption now (or on ``start``); it is applied at the start of that day's step."""
-        from cislink.agents.disruptions import check_event
-
         day = self.day if start is None else start_day(self, start)
         event = Event(kind, target, max(day, self.day), duration_days, "injected")
         check_event(self, event)

@@ -65,11 +65,15 @@ class RunFolder:
         self.parts = self.path / "parts"
 
     # ---- starting and resuming ------------------------------------------------------------------
-    def start(self, model: CislinkModel) -> None:
+    def check_free(self) -> None:
+        """Refuse a folder that already holds a run (before any slow work is done for a new one)."""
         if (self.path / CHECKPOINT).exists() or (self.path / RUN_FILE).exists():
             raise CislinkError(
                 f"{self.path} already holds a run; resume it with --resume {self.path} or choose another --out"
             )
+
+    def start(self, model: CislinkModel) -> None:
+        self.check_free()
         self.parts.mkdir(parents=True, exist_ok=True)
         meta = {
             "scenario": model.scenario.model_dump(mode="json"),

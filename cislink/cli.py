@@ -192,14 +192,18 @@ def _gap(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
+def _int_at_least(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number; allowed: 1 or more") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}': allowed: 1 or more")
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number; allowed: {minimum} or more") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"'{text}': allowed: {minimum} or more")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _int_at_least(text, 1)
 
 
 def _cmd_study(args: argparse.Namespace) -> int:
@@ -269,8 +273,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise CislinkError("--out DIR is required: the run is written there as it goes (or use --resume DIR)")
         scenario = _load_scenario_arg(args.scenario or "reference-2035")
         folder = RunFolder(Path(args.out))
-        if (folder.path / "run.json").exists():
-            raise CislinkError(f"{folder.path} already holds a run; resume it with --resume {folder.path}")
+        folder.check_free()
         months = args.months or scenario.simulation.months
         from cislink.agents.policy import design_for_policy, policy_def
         from cislink.orbits import build_network
@@ -325,13 +328,7 @@ def _months_arg(text: str) -> int:
 
 
 def _seed_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number; allowed: 0 or more") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"'{text}': allowed: 0 or more")
-    return value
+    return _int_at_least(text, 0)
 
 
 # ---- parser ---------------------------------------------------------------------------------------
