@@ -8,6 +8,7 @@ act each day (launches, then arrivals and departures, production, consumption, b
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,8 @@ class Leg:
     cargo_kg: dict[str, float]
     delays: int = 0
     note: str = ""
+    #: an empty leg that brings the vehicle back to where its planned trips start; never dropped
+    reposition: bool = False
 
     @property
     def cargo_total_kg(self) -> float:
@@ -107,12 +110,18 @@ class Depot(mesa.Agent):
         return got
 
     def step(self) -> None:
-        """Daily boil-off of cryogenic commodities."""
+        """Daily boil-off of cryogenic commodities.
+
+        Propellant loaded for a Mars departure pending here is in the transfer vehicle's actively
+        cooled tanks (it is built for a multi-year round trip), so it does not boil off.
+        """
         m = self.model
+        held = m.mars_hold_kg(self.node)
         for c, kg in self.stock.items():
             rate = m.boiloff.get(c, 0.0)
-            if rate > 0 and kg > 0:
-                lost = kg * rate
+            exposed = kg - min(kg, held.get(c, 0.0))
+            if rate > 0 and exposed > 0:
+                lost = exposed * rate
                 self.stock[c] = kg - lost
                 m.ledger.record(m.day, "boiloff", self.node, c, lost)
 
@@ -181,6 +190,10 @@ class Vehicle(mesa.Agent):
         self.lost = False
         self.legs_flown = 0
         self.wait_days = 0
+        #: set at a month start when the vehicle is away from its home: it flies home first
+        self.return_first = False
+        #: propellant kept in the tanks on arrival away from home, for the next hop towards home
+        self.reserve_kg: dict[str, float] = {}
 
     @property
     def state(self) -> str:
@@ -192,7 +205,8 @@ class Vehicle(mesa.Agent):
 
     @property
     def onboard_kg(self) -> float:
-        return self.flight.onboard_kg if self.flight is not None else 0.0
+        reserve = sum(self.reserve_kg.values())
+        return reserve + (self.flight.onboard_kg if self.flight is not None else 0.0)
 
     def step(self) -> None:
         if self.lost:
@@ -220,9 +234,19 @@ class Vehicle(mesa.Agent):
             m.dock_wait_days += 1
             return
         depot = m.depot(dest)
+        arriving: dict[str, float] = defaultdict(float)
         for c, kg in list(f.cargo_kg.items()) + list(f.propellant_kg.items()):
-            depot.put(c, kg)
-            m.ledger.record(m.day, "delivery", dest, c, kg, self.name)
+            arriving[c] += kg
+        # keep what the next hop home needs in the tanks, so that no customer draws it down meanwhile
+        for c, kg in m.return_propellant_kg(self, dest).items():
+            keep = min(kg, arriving.get(c, 0.0))
+            if keep > 1e-9:
+                self.reserve_kg[c] = keep
+                arriving[c] -= keep
+        for c, kg in arriving.items():
+            if kg > 0:
+                depot.put(c, kg)
+                m.ledger.record(m.day, "delivery", dest, c, kg, self.name)
         m.delivered_kg += sum(f.cargo_kg.values())
         self.node = dest
         self.flight = None
@@ -247,45 +271,51 @@ class Vehicle(mesa.Agent):
             self._delay(leg, f"{burns} avoidance burns exceed the {arc.debris_margin_m_s:.1f} m/s margin")
             return
         depot = m.depot(leg.origin)
-        cargo = {c: min(kg, depot.stock.get(c, 0.0)) for c, kg in leg.cargo_kg.items()}
+        # what can be loaded: the node's stock plus the propellant kept in the tanks
+        stock = dict(depot.stock)
+        for c, kg in self.reserve_kg.items():
+            stock[c] = stock.get(c, 0.0) + kg
+        cargo = {c: min(kg, stock.get(c, 0.0)) for c, kg in leg.cargo_kg.items()}
         scale = min(1.0, self.payload_max_kg / max(sum(cargo.values()), 1e-9))
         cargo = {c: kg * scale for c, kg in cargo.items() if kg * scale > 1e-6}
         k_total = math.expm1(arc.dv_total_m_s / self.ve_m_s)
         k_min = math.expm1(arc.dv_m_s / self.ve_m_s)
         k_burn = math.expm1((arc.dv_m_s + spent) / self.ve_m_s)
-        # propellant on hand at the origin once the cargo is set aside, in the vehicle's mixture
-        avail = min(
-            (depot.stock.get(c, 0.0) - cargo.get(c, 0.0)) / frac for c, frac in self.mixture.items() if frac > 0
-        )
+        shrink = self._cargo_share(stock, cargo, k_min)
+        if shrink <= 0.0 or (shrink < 1.0 and m.day_of_month < PARTIAL_LOAD_DAY):
+            # not even the empty vehicle can go, or the cargo is not all there yet: wait
+            if m.day_of_month >= PARTIAL_LOAD_DAY and not leg.reposition:
+                m.drop_leg(leg, f"too little propellant at {leg.origin} for {self.name}")
+            self.wait_days += 1
+            return
+        cargo = {c: kg * shrink for c, kg in cargo.items() if kg * shrink > 1e-6}
         loaded = self.empty_kg + sum(cargo.values())
-        if avail < k_min * loaded:
-            # fly with less cargo if the propellant there carries at least the empty vehicle
-            room = avail / k_min - self.empty_kg if k_min > 0 else 0.0
-            if room <= 0 or not cargo:
-                if m.day_of_month >= PARTIAL_LOAD_DAY:
-                    m.drop_leg(leg, f"too little propellant at {leg.origin} for {self.name}")
-                self.wait_days += 1
-                return
-            shrink = min(1.0, room / sum(cargo.values()))
-            cargo = {c: kg * shrink for c, kg in cargo.items()}
-            loaded = self.empty_kg + sum(cargo.values())
+        # propellant on hand at the origin once the cargo is set aside, in the vehicle's mixture
+        avail = min((stock.get(c, 0.0) - cargo.get(c, 0.0)) / frac for c, frac in self.mixture.items() if frac > 0)
         need = min(k_total * loaded, self.tank_kg, max(avail, 0.0))
         if need < k_burn * loaded - 1e-9:
             self._delay(leg, f"{burns} avoidance burns exceed the propellant margin on board")
             return
         prop_need = {c: need * frac for c, frac in self.mixture.items()}
-        for c, kg in cargo.items():
-            depot.take(c, kg)
-            m.ledger.record(m.day, "transfer", leg.origin, c, kg, self.name)
-        for c, kg in prop_need.items():
-            depot.take(c, kg)
-            m.ledger.record(m.day, "transfer", leg.origin, c, kg, f"{self.name} propellant")
+        # the tanks' reserve goes first (it is already on board: no transfer), the rest from the node
+        reserve = self.reserve_kg
+        self.reserve_kg = {}
+        for c, kg in list(cargo.items()) + list(prop_need.items()):
+            from_tanks = min(kg, reserve.get(c, 0.0))
+            if from_tanks > 0:
+                reserve[c] -= from_tanks
+            if kg - from_tanks > 0:
+                depot.take(c, kg - from_tanks)
+                m.ledger.record(m.day, "transfer", leg.origin, c, kg - from_tanks, self.name)
         m.take_leg(leg)
         burn = min(k_burn * loaded, need)
         propellant = {}
         for c, frac in self.mixture.items():
             m.ledger.record(m.day, "consumption", leg.origin, c, burn * frac, f"{self.name} burn")
             propellant[c] = prop_need[c] - burn * frac
+        for c, kg in reserve.items():
+            if kg > 1e-12:
+                propellant[c] = propellant.get(c, 0.0) + kg
         m.burned_kg += burn
         if spent > 0:
             m.log_event("debris_avoidance", self.name, detail=f"{burns} burns, {spent:.1f} m/s of margin")
@@ -293,6 +323,26 @@ class Vehicle(mesa.Agent):
         self.node = ""
         if m.rng.random() > self.reliability:
             m.lose_vehicle(self, "failure in flight")
+
+    def _cargo_share(self, stock: dict[str, float], cargo: dict[str, float], k: float) -> float:
+        """The largest share of ``cargo`` that leaves enough propellant in ``stock`` for the burn.
+
+        Cargo and propellant may be the same commodity (a lander lifting ISRU propellant), so for
+        every commodity ``c`` of the mixture: ``s cargo_c + k (m_empty + s C) f_c <= stock_c``.
+        Returns 1 when all fits, 0 when not even the empty vehicle can fly.
+        """
+        total = sum(cargo.values())
+        share = 1.0
+        for c, frac in self.mixture.items():
+            if frac <= 0:
+                continue
+            room = stock.get(c, 0.0) - k * self.empty_kg * frac
+            if room < -1e-9:
+                return 0.0
+            per_share = cargo.get(c, 0.0) + k * total * frac
+            if per_share > 1e-12:
+                share = min(share, room / per_share)
+        return max(0.0, min(1.0, share))
 
     def _delay(self, leg: Leg, why: str) -> None:
         m = self.model

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,6 +35,8 @@ class Event:
     duration_days: float = 0.0
     source: str = "scripted"
     payload: dict[str, float] = field(default_factory=dict)
+    #: a Mars departure waits for its full load until this day, then leaves with what is there
+    latest_day: int | None = None
 
 
 def start_day(model: CislinkModel, when: dt.date) -> int:
@@ -80,6 +82,12 @@ def apply_event(model: CislinkModel, e: Event) -> None:
     until = model.day + max(math.ceil(e.duration_days), 1)
     if e.kind == "mars_departure":
         depot = model.depot(e.target)
+        loaded = all(depot.stock.get(c, 0.0) >= kg - 1e-6 for c, kg in e.payload.items())
+        if not loaded and e.latest_day is not None and model.day < e.latest_day:
+            # not all there yet: try again tomorrow (leaving as soon as loaded limits boil-off)
+            model.pending_events.append(replace(e, day=model.day + 1))
+            model.pending_events.sort(key=lambda x: (x.day, x.kind, x.target))
+            return
         for c, kg in e.payload.items():
             got = depot.take(c, kg)
             model.ledger.record(model.day, "consumption", e.target, c, got, "mars transfer vehicle")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 import logging
 import math
 import time
@@ -24,6 +25,7 @@ from collections import defaultdict
 from typing import Any
 
 import mesa
+import networkx as nx
 import pandas as pd
 
 from cislink.agents.agents import (
@@ -153,6 +155,7 @@ class CislinkModel(mesa.Model):
         self._make_customers()
         self._vehicles_to_place = {v: n for v, n in design.fleets.items() if n > 0}
         self._serial: dict[str, int] = defaultdict(int)
+        self._home_paths: dict[tuple[str, str], list[str]] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "stock_kg": "stock_kg",
@@ -306,6 +309,11 @@ class CislinkModel(mesa.Model):
     # ---- legs -----------------------------------------------------------------------------------
     def next_leg(self, vehicle: Vehicle) -> Leg | None:
         """The leg ``vehicle`` should fly now from where it is, or a repositioning leg, or None."""
+        home = self.home(vehicle.vehicle_type)
+        if vehicle.return_first and home and vehicle.node != home:
+            # left away from home last month: the planner's trips start at home, so go there first
+            return self._reposition(vehicle)
+        vehicle.return_first = False
         here = [g for g in self.legs if g.vehicle_type == vehicle.vehicle_type and g.origin == vehicle.node]
         if here:
             # legs are queued in tour order: the first one from here goes once its cargo is there
@@ -315,15 +323,81 @@ class CislinkModel(mesa.Model):
             return leg if ready or self.day_of_month >= PARTIAL_LOAD_DAY else None
         if self.day_of_month < REPOSITION_DAY:
             return None
-        # nothing to do here: fly home empty, where the planner's round trips start
-        spec = next(v for v in self.scenario.vehicles if v.name == vehicle.vehicle_type)
-        home = spec.nodes[0] if spec.nodes else None
-        waiting = any(g.vehicle_type == vehicle.vehicle_type and g.origin == home for g in self.legs)
-        if home and waiting and vehicle.node != home and self.network.graph.has_edge(vehicle.node, home):
-            leg = Leg(vehicle.vehicle_type, vehicle.node, home, {}, note="return home")
-            self.legs.append(leg)
-            return leg
+        # nothing to do here: fly home empty, where the planner's round trips start (the window
+        # planned the propellant for it as a refuel@NODE demand, see window_state)
+        if home and vehicle.node != home:
+            return self._reposition(vehicle)
         return None
+
+    def _reposition(self, vehicle: Vehicle) -> Leg | None:
+        """The next empty leg on the vehicle's way home (None if no route home exists)."""
+        path = self.home_path(vehicle.vehicle_type, vehicle.node)
+        if len(path) < 2:
+            return None
+        for g in self.legs:
+            if g.reposition and g.origin == vehicle.node and g.vehicle_type == vehicle.vehicle_type:
+                return g
+        leg = Leg(vehicle.vehicle_type, path[0], path[1], {}, note="return home", reposition=True)
+        self.legs.append(leg)
+        return leg
+
+    def home_path(self, vehicle_type: str, node: str) -> list[str]:
+        """Least delta-v route from ``node`` to the type's home over the nodes it may fly ([] if none)."""
+        key = (vehicle_type, node)
+        if key not in self._home_paths:
+            spec = next(v for v in self.scenario.vehicles if v.name == vehicle_type)
+            home = self.home(vehicle_type)
+            allowed = set(spec.nodes) if spec.nodes else set(self.network.graph.nodes)
+            sub = self.network.graph.subgraph(allowed | {node})
+            try:
+                path = nx.shortest_path(sub, node, home, weight=lambda a, b, _d: self.network.arc(a, b).dv_total_m_s)
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                path = []
+            self._home_paths[key] = list(path)
+        return self._home_paths[key]
+
+    def mars_hold_kg(self, node: str) -> dict[str, float]:
+        """Goods already loaded into a Mars transfer vehicle waiting at ``node`` (kg per commodity)."""
+        held: dict[str, float] = defaultdict(float)
+        for e in self.pending_events:
+            if e.kind == "mars_departure" and e.target == node:
+                for c, kg in e.payload.items():
+                    held[c] += kg
+        return held
+
+    def home(self, vehicle_type: str) -> str | None:
+        """Where a vehicle type's planned round trips start: the first node its scenario entry lists."""
+        spec = next(v for v in self.scenario.vehicles if v.name == vehicle_type)
+        return spec.nodes[0] if spec.nodes else None
+
+    def hop_propellant_kg(self, vehicle: Vehicle, origin: str, destination: str) -> dict[str, float]:
+        """Propellant per commodity the empty vehicle burns from ``origin`` to ``destination``."""
+        kg = math.expm1(self.network.arc(origin, destination).dv_total_m_s / vehicle.ve_m_s) * vehicle.empty_kg
+        return {c: kg * frac for c, frac in vehicle.mixture.items()}
+
+    def return_propellant_kg(self, vehicle: Vehicle, node: str) -> dict[str, float]:
+        """Propellant per commodity for the first hop of the vehicle's way home from ``node``."""
+        path = self.home_path(vehicle.vehicle_type, node)
+        return self.hop_propellant_kg(vehicle, path[0], path[1]) if len(path) > 1 else {}
+
+    def refuel_needs_kg(self) -> dict[tuple[str, str], float]:
+        """Propellant (node, commodity) that vehicles away from home need to fly back empty.
+
+        Each hop's propellant is due at the hop's origin; what a vehicle keeps in its tanks counts
+        against its first hop.
+        """
+        need: dict[tuple[str, str], float] = defaultdict(float)
+        for v in self.vehicles:
+            if v.lost:
+                continue
+            at = v.node or (v.flight.leg.destination if v.flight is not None else "")
+            path = self.home_path(v.vehicle_type, at) if at else []
+            for i, (a, b) in enumerate(itertools.pairwise(path)):
+                for c, kg in self.hop_propellant_kg(v, a, b).items():
+                    have = v.reserve_kg.get(c, 0.0) if i == 0 and v.flight is None else 0.0
+                    if kg > have:
+                        need[(a, c)] += kg - have
+        return dict(need)
 
     def take_leg(self, leg: Leg) -> None:
         self.legs.remove(leg)
@@ -340,6 +414,9 @@ class CislinkModel(mesa.Model):
 
     def lose_vehicle(self, vehicle: Vehicle, why: str, source: str = "system") -> None:
         where = vehicle.node or (vehicle.flight.leg.destination if vehicle.flight else "")
+        for c, kg in vehicle.reserve_kg.items():
+            self.ledger.record(self.day, "loss", where, c, kg, f"{vehicle.name} lost")
+        vehicle.reserve_kg = {}
         if vehicle.flight is not None:
             for c, kg in list(vehicle.flight.cargo_kg.items()) + list(vehicle.flight.propellant_kg.items()):
                 self.ledger.record(self.day, "loss", where, c, kg, f"{vehicle.name} lost")
@@ -408,7 +485,7 @@ class CislinkModel(mesa.Model):
         self.month_start_day = self.day
         first = add_months(self.start_date, self.month)
         self.month_days = (add_months(self.start_date, self.month + 1) - first).days
-        dropped = len(self.legs)
+        dropped = sum(1 for g in self.legs if not g.reposition)
         if dropped:
             self.legs_dropped += dropped
             self.log_event("legs_unflown", f"month {self.month - 1}", detail=f"{dropped} planned legs not flown")
@@ -469,6 +546,7 @@ class CislinkModel(mesa.Model):
             {0: avail} if avail < 1.0 else {},
             extra,
             self.sells,
+            self.refuel_needs_kg(),
         )
 
     def planning_scenario(self) -> Scenario:
@@ -554,6 +632,9 @@ class CislinkModel(mesa.Model):
             for _ in range(n):
                 self.legs.append(Leg(r.vehicle, r.origin, r.destination, dict(per_trip)))
         self._place_vehicles()
+        for v in self.vehicles:
+            home = self.home(v.vehicle_type)
+            v.return_first = bool(home) and (v.node or (v.flight.leg.destination if v.flight else home)) != home
         self.legs = self._tour_order(self.legs)
         if self.isru is not None:
             isru = plan.isru[plan.isru["month"] == sel]
@@ -573,15 +654,15 @@ class CislinkModel(mesa.Model):
         vehicles are means every leg starts where the previous one ended. Legs that do not close
         into a circuit (a fallback plan's remainder) keep the planner's order.
         """
-        import networkx as nx
-
         out: list[Leg] = []
         for vtype in sorted({g.vehicle_type for g in legs}):
             mine = [g for g in legs if g.vehicle_type == vtype]
             g = nx.MultiDiGraph()
             for i, leg in enumerate(mine):
                 g.add_edge(leg.origin, leg.destination, key=i)
-            at = [v.node for v in self.vehicles if v.vehicle_type == vtype and v.node and not v.lost]
+            # from home, where the propellant the plan routes starts (stranded vehicles go home first)
+            at = [self.home(vtype) or ""]
+            at += [v.node for v in self.vehicles if v.vehicle_type == vtype and v.node and not v.lost]
             start = next((n for n in at if n in g), None)
             if start is None or not nx.is_eulerian(g):
                 out.extend(mine)
@@ -613,8 +694,9 @@ class CislinkModel(mesa.Model):
         need, _ = mars_requirements(self.scenario, self.network)
         for r in rows.itertuples(index=False):
             goods = {c: kg for (n, c), kg in need.items() if n == r.node}
+            last = self.day + self.month_days - 1
             self.pending_events.append(
-                Event("mars_departure", r.node, self.day + self.month_days - 1, 0.0, "plan", payload=goods)
+                Event("mars_departure", r.node, self.day + 1, 0.0, "plan", payload=goods, latest_day=last)
             )
         self.pending_events.sort(key=lambda e: (e.day, e.kind, e.target))
 

@@ -40,6 +40,8 @@ H2O_SPLIT = (0.89, 0.11)
 K_O2_MAX = 0.26
 #: A small cost per trip so that the solver does not fly pointless legs; far below any real cost.
 TRIP_TIE_BREAK_USD = 1_000.0
+#: Pseudo-customers for propellant a stranded vehicle needs are named ``refuel@NODE``.
+REFUEL_PREFIX = "refuel@"
 
 INFRASTRUCTURE_KINDS = ("depot", "tug", "isru")
 
@@ -300,6 +302,7 @@ def build_inputs(
     required: frozenset[str] = frozenset(),
     extra_demand: dict[tuple[str, str], float] | None = None,
     allies: bool = False,
+    refuel_kg: dict[tuple[str, str], float] | None = None,
 ) -> Inputs:
     """Precompute the inputs of one planning problem.
 
@@ -312,6 +315,9 @@ def build_inputs(
     ``extra_demand`` adds kg per (customer, commodity) due in the first step (a rolling window's
     catch-up for a customer whose stock ran below what it needs until its next resupply);
     ``allies`` adds the allied operators' purchases as demand.
+    ``refuel_kg`` adds kg per (node, commodity) due in the first step at a pseudo-customer named
+    ``refuel@NODE``: the propellant a vehicle left away from home needs to fly back (the window
+    does not otherwise know where vehicles are, since its trips circulate from home).
     """
     bad = sorted(set(allowed) - set(INFRASTRUCTURE_KINDS))
     if bad:
@@ -415,7 +421,16 @@ def build_inputs(
         | {s.name: s.node for s in scenario.servicing}
         | {a.name: a.node for a in scenario.allies}
     )
-    for (name, c), kg in (extra_demand or {}).items():
+    for node, _c in sorted(refuel_kg or {}):
+        known = [n.name for n in scenario.nodes]
+        if node not in known:
+            raise PlannerError(f"refuel demand at unknown node '{node}'; known: {', '.join(known)}")
+        demand_node[f"{REFUEL_PREFIX}{node}"] = node
+    extra_demand = dict(extra_demand or {})
+    for (node, c), kg in (refuel_kg or {}).items():
+        key = (f"{REFUEL_PREFIX}{node}", c)
+        extra_demand[key] = extra_demand.get(key, 0.0) + kg
+    for (name, c), kg in extra_demand.items():
         if name not in demand_node:
             raise PlannerError(f"extra demand names unknown customer '{name}'; known: {', '.join(sorted(demand_node))}")
         if kg > 0 and steps:

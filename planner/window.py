@@ -44,6 +44,7 @@ class WindowState:
     isru_availability: dict[int, float] = field(default_factory=dict)
     extra_demand_kg: dict[tuple[str, str], float] = field(default_factory=dict)
     allies: bool = False
+    refuel_kg: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def plan_window(
@@ -73,6 +74,7 @@ def plan_window(
         isru_availability=state.isru_availability,
         extra_demand=state.extra_demand_kg,
         allies=state.allies,
+        refuel_kg=state.refuel_kg,
     )
     m = build_model(inp)
     relax_after(m, integer_months)

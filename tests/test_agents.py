@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cislink.agents.disruptions import KINDS, targets
+from cislink.agents.disruptions import KINDS, Event, targets
 from cislink.agents.model import CislinkModel
 from cislink.agents.run import RunFolder, run
 from cislink.errors import CislinkError
@@ -181,3 +181,53 @@ def test_a_run_folder_refuses_to_be_overwritten(tmp_path) -> None:
         RunFolder(tmp_path / "r").start(demo_model(months=1))
     with pytest.raises(CislinkError, match="no run to resume"):
         RunFolder(tmp_path / "empty").load()
+
+
+def test_a_vehicle_left_away_from_home_is_refuelled_and_flies_home() -> None:
+    m = demo_model(months=2, random_disruptions=False)
+    while not m.month_complete or m.month < 0:
+        m.step()
+    tug = m.vehicles[0]
+    assert tug.flight is None, "the tug should be idle at the month end of this seed"
+    tug.node = "geo"  # left at GEO: the planner's trips start at home (leo)
+    need = m.refuel_needs_kg()
+    assert need and all(node == "geo" for node, _ in need)
+    assert m.window_state().refuel_kg == need
+    m.step()  # month 1 re-plan from geo
+    assert tug.return_first
+    while not m.month_complete:
+        m.step()
+    homes = [r for r in m.vehicle_rows if r[1] == tug.name and r[4] == "leo" and r[0] >= 31]
+    assert homes, "the stranded tug never got home"
+    assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_cargo_and_burn_share_one_stock() -> None:
+    m = demo_model(months=1)
+    m.step()
+    tug = m.vehicles[0]
+    c = next(iter(tug.mixture))
+    stock = {x: 1_000.0 for x in tug.mixture}
+    k = 0.5
+    share = tug._cargo_share(stock, {c: 1_000.0}, k)
+    # s * 1000 + k * (empty + s * 1000) * f_c <= 1000 for the commodity carried, the others leave more room
+    f = tug.mixture[c]
+    expected = (1_000.0 - k * tug.empty_kg * f) / (1_000.0 + k * 1_000.0 * f)
+    assert share == pytest.approx(max(0.0, min(1.0, expected)))
+    assert tug._cargo_share({x: 0.0 for x in tug.mixture}, {}, k) == 0.0
+
+
+def test_propellant_held_for_a_mars_departure_does_not_boil_off() -> None:
+    m = demo_model(months=1, random_disruptions=False)
+    m.step()
+    depot = m.depot("nrho")
+    cryo = next(c for c, r in m.boiloff.items() if r > 0)
+    depot.put(cryo, 2_000.0)
+    m.ledger.record(m.day, "launch", "nrho", cryo, 2_000.0, "test")
+    before = depot.stock[cryo]
+    m.pending_events.append(Event("mars_departure", "nrho", m.day + 5, 0.0, "plan", payload={cryo: before}))
+    depot.step()
+    assert depot.stock[cryo] == pytest.approx(before)
+    m.pending_events.clear()
+    depot.step()
+    assert depot.stock[cryo] < before
