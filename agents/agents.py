@@ -436,6 +436,8 @@ class Customer(mesa.Agent):
         self.days_short = 0
         self.short_kg = 0.0
         self.used_kg = 0.0
+        self.tolls_usd = 0.0
+        self.low = False  # under its days-of-supply limit (alarm raised once per spell)
 
     def days_of_supply(self) -> float:
         depot = self.model.depot(self.node)
@@ -456,6 +458,7 @@ class Customer(mesa.Agent):
                 if self.kind == "ally":
                     m.ledger.record(m.day, "sale", self.node, c, got, self.name)
                     m.tolls_usd += got * self.toll_usd_per_kg
+                    self.tolls_usd += got * self.toll_usd_per_kg
                     m.sold_kg += got
                 else:
                     m.ledger.record(m.day, "consumption", self.node, c, got, self.name)
@@ -465,6 +468,20 @@ class Customer(mesa.Agent):
                 short_today = True
                 self.short_kg += want - got
                 m.shortfall_rows.append((m.day, self.name, self.node, c, want - got))
-        if short_today and self.kind != "ally":
+        if self.kind == "ally":
+            return
+        if short_today:
             self.days_short += 1
+        days = self.days_of_supply()
+        if not self.low and days < self.days_limit:
+            self.low = True
+            m.log_event(
+                "low_supply",
+                self.name,
+                detail=f"{days:,.0f} days of supply left (limit {self.days_limit:g})",
+                alarm=True,
+            )
+        elif self.low and days >= self.days_limit:
+            self.low = False
+            m.log_event("supply_restored", self.name, detail=f"{days:,.0f} days of supply")
             m.station_days_short += 1

@@ -22,6 +22,7 @@ import logging
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -133,6 +134,9 @@ class CislinkModel(mesa.Model):
         self.plan_month = -1
         self.plan_rows: list[dict[str, Any]] = []
         self.planning_seconds = 0.0
+        #: replaces :func:`plan_window` (same arguments) when set, e.g. to solve in another process;
+        #: not saved with the model
+        self.plan_window_fn: Callable[..., Plan] | None = None
         self.stepping_seconds = 0.0
         # month buffers, flushed to disk by the run folder
         self.launch_rows: list[tuple[Any, ...]] = []
@@ -177,14 +181,16 @@ class CislinkModel(mesa.Model):
             self.pending_events.extend(draw_random_events(self))
         self.pending_events.sort(key=lambda e: (e.day, e.kind, e.target))
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
+        state = dict(state)
+        state["plan_window_fn"] = None
+        return state
+
     # ---- set-up helpers -------------------------------------------------------------------------
     def _make_customers(self) -> None:
         sc = self.scenario
-        events = demand_events(sc, range(12), allies=self.sells)
-        per_year: dict[str, dict[str, float]] = {}
-        for (name, c, _), kg in events.items():
-            per_year.setdefault(name, {})
-            per_year[name][c] = per_year[name].get(c, 0.0) + kg
+        per_year = self._yearly_use()
         self.customers: list[Customer] = []
         for st in sc.stations:
             daily = {c: kg / 365.25 for c, kg in per_year.get(st.name, {}).items()}
@@ -194,8 +200,29 @@ class CislinkModel(mesa.Model):
         for sv in sc.servicing:
             daily = {c: kg / 365.25 for c, kg in per_year.get(sv.name, {}).items()}
             self.customers.append(Customer(self, sv.name, sv.node, "servicing", daily, sv.resupply_interval_months, 30))
+        self._sync_allies()
+        # each customer starts with what it needs until its first resupply covers it
+        for cu in self.customers:
+            days = (add_months(self.start_date, cu.resupply_months) - self.start_date).days
+            for c, kg in cu.daily_kg.items():
+                self.depot(cu.node).put(c, kg * days)
+                self.ledger.record(0, "initial", cu.node, c, kg * days, cu.name)
+
+    def _yearly_use(self) -> dict[str, dict[str, float]]:
+        """kg per customer and commodity over the first year (allies included)."""
+        per_year: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for (name, c, _), kg in demand_events(self.scenario, range(12), allies=True).items():
+            per_year[name][c] += kg
+        return per_year
+
+    def _sync_allies(self) -> None:
+        """Allied operators are customers while the policy sells to them (at its toll), else not."""
+        for cu in [c for c in self.customers if c.kind == "ally"]:
+            self.customers.remove(cu)
+            cu.remove()
         if self.sells:
-            for al in sc.allies:
+            per_year = self._yearly_use()
+            for al in self.scenario.allies:
                 daily = {c: kg / 365.25 for c, kg in per_year.get(al.name, {}).items()}
                 self.customers.append(
                     Customer(
@@ -208,12 +235,6 @@ class CislinkModel(mesa.Model):
             use = self._node_use.setdefault(cu.node, {})
             for c, kg in cu.daily_kg.items():
                 use[c] = use.get(c, 0.0) + kg
-        # each customer starts with what it needs until its first resupply covers it
-        for cu in self.customers:
-            days = (add_months(self.start_date, cu.resupply_months) - self.start_date).days
-            for c, kg in cu.daily_kg.items():
-                self.depot(cu.node).put(c, kg * days)
-                self.ledger.record(0, "initial", cu.node, c, kg * days, cu.name)
 
     # ---- queries the agents use -----------------------------------------------------------------
     @property
@@ -493,7 +514,10 @@ class CislinkModel(mesa.Model):
         if self.design_costs_usd.get("operations"):
             self.add_cost("operations", self.design_costs_usd["operations"] / self.scenario.planner.horizon_months)
         if self.month > 0 and self.sells and self.policy.toll_service_usd > 0:
-            self.tolls_usd += self.policy.toll_service_usd * len(self.scenario.allies) / 12.0
+            for cu in self.customers:
+                if cu.kind == "ally":
+                    cu.tolls_usd += self.policy.toll_service_usd / 12.0
+                    self.tolls_usd += self.policy.toll_service_usd / 12.0
         t0 = time.perf_counter()
         plan, rows = self._replan()
         self.planning_seconds += time.perf_counter() - t0
@@ -566,7 +590,7 @@ class CislinkModel(mesa.Model):
             self.log_event("planner_fallback", "planner", detail=row["status"], alarm=True)
             return None, row
         try:
-            plan = plan_window(
+            plan = (self.plan_window_fn or plan_window)(
                 scenario,
                 self.network,
                 self.window_state(),
@@ -694,11 +718,68 @@ class CislinkModel(mesa.Model):
         need, _ = mars_requirements(self.scenario, self.network)
         for r in rows.itertuples(index=False):
             goods = {c: kg for (n, c), kg in need.items() if n == r.node}
-            last = self.day + self.month_days - 1
+            last = self.month_start_day + self.month_days - 1
             self.pending_events.append(
-                Event("mars_departure", r.node, self.day + 1, 0.0, "plan", payload=goods, latest_day=last)
+                Event("mars_departure", r.node, min(self.day + 1, last), 0.0, "plan", payload=goods, latest_day=last)
             )
         self.pending_events.sort(key=lambda e: (e.day, e.kind, e.target))
+
+    # ---- operator commands (the console's entry points) ----------------------------------------
+    def switch_policy(self, name: str, design: Design | None = None, costs: dict[str, float] | None = None) -> None:
+        """Run on under policy ``name`` from today and re-plan the rest of this month.
+
+        The infrastructure becomes the new policy's (its sized design): depots and the ISRU plant take
+        the new sizes, vehicles the new fleets are placed (surplus ones stay idle), and programmes the
+        network did not own before are paid for now. Allied operators are served only if it sells.
+        """
+        policy = policy_def(self.scenario, name)
+        if design is None:
+            design, costs = design_for_policy(self.scenario, self.network, policy)
+        costs = dict(costs or {})
+        old = self.policy.name
+        for key in ("ddte", "infrastructure_launch"):
+            extra = costs.get(key, 0.0) - self.design_costs_usd.get(key, 0.0)
+            if extra > 0:
+                self.add_cost(key, extra)
+        self.policy, self.design, self.design_costs_usd = policy, design, costs
+        self.sells = "depot" in policy.owns and bool(self.scenario.allies)
+        for node, depot in self.depots.items():
+            depot.capacity_kg = design.depots.get(node, 0.0)
+        infra = self.scenario.infrastructure
+        if self.isru is not None:
+            self.isru.rate_kg_per_year = design.isru_kg_per_year
+            self.isru.daily_kg = {}
+        elif infra.isru is not None and design.isru_kg_per_year > 0:
+            self.isru = IsruPlant(self, infra.isru.node, design.isru_kg_per_year)
+        have = defaultdict(int)
+        for v in self.vehicles:
+            if not v.lost:
+                have[v.vehicle_type] += 1
+        for vtype, n in design.fleets.items():
+            if n > have[vtype]:
+                self._vehicles_to_place[vtype] = n - have[vtype]
+        self._sync_allies()
+        self.log_event(
+            "policy_switch", "network", detail=f"{old} -> {name}; design {design.to_dict()}", source="operator"
+        )
+        self.replan_now()
+
+    def replan_now(self) -> None:
+        """Drop what is still to come this month (unflown legs, launches not yet flown) and plan again."""
+        if self.month < 0:
+            return
+        self.legs = [g for g in self.legs if g.reposition]
+        for p in self.launch_providers:
+            p.queue = [q for q in p.queue if q[0] < self.day]
+        for e in [e for e in self.pending_events if e.kind == "mars_departure"]:
+            self.pending_events.remove(e)
+        t0 = time.perf_counter()
+        plan, rows = self._replan()
+        self.planning_seconds += time.perf_counter() - t0
+        self.plan_rows.append(rows)
+        if plan is not None:
+            self.plan, self.plan_month = plan, self.month
+        self._schedule(self.month - self.plan_month if self.plan is not None else -1)
 
     # ---- injected disruptions (the console's entry point) --------------------------------------
     def inject(self, kind: str, target: str, duration_days: float = 0.0, start: dt.date | None = None) -> Event:

@@ -320,6 +320,58 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_console(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cislink.console.app import CislinkApp, default_folder
+    from cislink.console.session import Session
+
+    if args.resume:
+        if args.out or args.policy or args.seed is not None or args.scenario is not None or args.months:
+            raise CislinkError(
+                "--resume DIR reopens a run as it was started; give no SCENARIO, --out, --policy, --seed or --months"
+            )
+        folder = Path(args.resume)
+        if not (folder / "checkpoint.pkl").exists():
+            raise CislinkError(f"{folder} holds no run to resume (no checkpoint.pkl); start one with --out")
+        label = str(folder)
+
+        def make(status: Callable[[str], None]) -> Session:
+            status(f"reopening {folder}…")
+            return Session.resume(folder)
+
+    else:
+        scenario = _load_scenario_arg(args.scenario or "reference-2035")
+        folder = Path(args.out) if args.out else default_folder(scenario.name)
+        from cislink.agents.run import RunFolder
+
+        RunFolder(folder).check_free()
+        from cislink.agents.policy import policy_def
+
+        policy = policy_def(scenario, args.policy or scenario.policy).name
+        label = scenario.name
+
+        def make(status: Callable[[str], None]) -> Session:
+            status(f"sizing the {policy} infrastructure (cached after the first time)…")
+            return Session.start(scenario, policy, args.seed, args.months, folder)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    # the terminal belongs to the console: log to the run folder instead
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    handler = logging.FileHandler(folder / "console.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    from cislink.console import planning
+
+    planning.start()
+    CislinkApp(make, label=label).run()
+    planning.shutdown()
+    print(f"run folder: {folder} (reopen with: cislink console --resume {folder})")
+    return 0
+
+
 def _months_arg(text: str) -> int:
     value = _positive_int(text)
     if value > 600:
@@ -392,6 +444,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--debug", action="store_true", help="check the mass ledger every simulated day")
     p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser(
+        "console",
+        help="the operator console: watch and steer the network month by month (Textual terminal UI)",
+        description="Open the operator console on a scenario (default reference-2035) or reopen a run folder.",
+    )
+    p.add_argument("scenario", nargs="?", default=None, help="scenario file or bundled name (default reference-2035)")
+    p.add_argument("--months", type=_months_arg, metavar="N", help="months to run (default: the scenario's)")
+    p.add_argument("--out", metavar="DIR", help="run folder (default ./cislink-runs/SCENARIO-DATE-TIME)")
+    p.add_argument("--policy", metavar="P", help="policy from the scenario's [[policies]] (default: its policy)")
+    p.add_argument("--seed", type=_seed_arg, metavar="S", help="random seed (default: the scenario's)")
+    p.add_argument("--resume", metavar="DIR", help="reopen the run in DIR at its last checkpoint")
+    p.set_defaults(handler=_cmd_console)
 
     for extra in _EXTRA_COMMANDS:
         extra(sub)
