@@ -472,6 +472,7 @@ class Customer(mesa.Agent):
             return
         if short_today:
             self.days_short += 1
+            m.station_days_short += 1
         days = self.days_of_supply()
         if not self.low and days < self.days_limit:
             self.low = True
@@ -484,4 +485,3 @@ class Customer(mesa.Agent):
         elif self.low and days >= self.days_limit:
             self.low = False
             m.log_event("supply_restored", self.name, detail=f"{days:,.0f} days of supply")
-            m.station_days_short += 1

@@ -97,6 +97,9 @@ def apply_event(model: CislinkModel, e: Event) -> None:
                 model.mars_short_kg += kg - got
         model.log_event("mars_departure", e.target, detail=f"{sum(e.payload.values()):,.0f} kg loaded", source="plan")
         return
+    if e.kind == "vehicle_replacement":
+        model.replace_vehicle(e.target)
+        return
     if e.target not in targets(model, e.kind):
         model.log_event(e.kind, e.target, detail="no such target any more; ignored", source=e.source)
         return

@@ -350,6 +350,22 @@ class CislinkModel(mesa.Model):
             return self._reposition(vehicle)
         return None
 
+    def replace_vehicle(self, vehicle_type: str) -> None:
+        """A replacement for a lost vehicle arrives: the fleet grows back and its launch is paid."""
+        from cislink.planner.inputs import infrastructure_prices
+
+        spec = next(v for v in self.scenario.vehicles if v.name == vehicle_type)
+        home = self.home(vehicle_type) or "leo"
+        price = infrastructure_prices(self.scenario, [home])[home] * spec.empty_kg
+        self.add_cost("infrastructure_launch", price)
+        fleets = dict(self.design.fleets)
+        fleets[vehicle_type] = fleets.get(vehicle_type, 0) + 1
+        self.design = Design(dict(self.design.depots), self.design.isru_kg_per_year, fleets)
+        self._vehicles_to_place[vehicle_type] = self._vehicles_to_place.get(vehicle_type, 0) + 1
+        self.log_event(
+            "vehicle_replacement", vehicle_type, detail=f"a new {vehicle_type} from next month (${price / 1e6:,.1f}M)"
+        )
+
     def _reposition(self, vehicle: Vehicle) -> Leg | None:
         """The next empty leg on the vehicle's way home (None if no route home exists)."""
         path = self.home_path(vehicle.vehicle_type, vehicle.node)
@@ -447,6 +463,12 @@ class CislinkModel(mesa.Model):
         fleets[vehicle.vehicle_type] = max(fleets.get(vehicle.vehicle_type, 0) - 1, 0)
         self.design = Design(dict(self.design.depots), self.design.isru_kg_per_year, fleets)
         self.log_event("vehicle_loss", vehicle.name, detail=why, source=source, alarm=True)
+        lead = self.scenario.simulation.vehicle_replacement_days
+        if lead > 0:
+            self.pending_events.append(
+                Event("vehicle_replacement", vehicle.vehicle_type, self.day + math.ceil(lead), 0.0, "system")
+            )
+            self.pending_events.sort(key=lambda e: (e.day, e.kind, e.target))
 
     # ---- the day --------------------------------------------------------------------------------
     def step(self) -> None:

@@ -490,7 +490,7 @@ def build_inputs(
     nodes = [n for n, spec in node_specs.items() if n in used and not (spec.kind == "surface" and spec.body == "earth")]
 
     # ---- prices per kg for infrastructure mass (eq 33) -------------------------------------------
-    price_per_kg = _infrastructure_prices(scenario, nodes)
+    price_per_kg = infrastructure_prices(scenario, nodes)
 
     terminal: dict[tuple[str, str], float] = {}
     if terminal_value_fraction > 0:
@@ -549,7 +549,7 @@ def build_inputs(
     )
 
 
-def _infrastructure_prices(scenario: Scenario, nodes: list[str]) -> dict[str, float]:
+def infrastructure_prices(scenario: Scenario, nodes: list[str]) -> dict[str, float]:
     """Launch price per kg of infrastructure delivered to each node (eq 33).
 
     The scenario's infrastructure launch vehicle prices the mass; a node it cannot reach directly

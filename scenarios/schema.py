@@ -266,6 +266,9 @@ class SimulationSettings(_Model):
     months: Annotated[int, Field(ge=1, le=600)]
     seed: Annotated[int, Field(ge=0)] = 0
     command_latency_limit_ms: PositiveFloat = Field(default=100.0, description="A vehicle docks only under this.")
+    vehicle_replacement_days: NonNegFloat = Field(
+        default=180.0, description="A lost tug or lander is replaced after this many days (0: never replaced)."
+    )
 
 
 class Scenario(_Model):

@@ -231,3 +231,21 @@ def test_propellant_held_for_a_mars_departure_does_not_boil_off() -> None:
     m.pending_events.clear()
     depot.step()
     assert depot.stock[cryo] < before
+
+
+def test_a_lost_vehicle_is_replaced_after_the_lead_time() -> None:
+    sim = DEMO.simulation.model_copy(update={"vehicle_replacement_days": 10.0})
+    scenario = DEMO.model_copy(update={"simulation": sim})
+    m = CislinkModel(scenario, "sovereign", 7, network=NETWORK, design=DESIGN, months=2, random_disruptions=False)
+    m.step()
+    m.inject("vehicle_loss", "tug-1")
+    m.step()
+    assert m.design.fleets["tug"] == 0
+    cost = m.total_cost_usd
+    while not m.month_complete or m.month < 1:
+        m.step()
+    kinds = [e["kind"] for e in m.events]
+    assert "vehicle_replacement" in kinds
+    assert m.design.fleets["tug"] == 1 and m.total_cost_usd > cost
+    assert [v.name for v in m.vehicles if not v.lost] == ["tug-2"]  # placed at the next month start
+    assert abs(m.balance_error_kg) < 1e-6

@@ -282,3 +282,13 @@ def test_rolling_window_relaxes_only_the_look_ahead_and_takes_catch_up_demand() 
     food = more.launched[(more.launched["month"] == 0) & (more.launched["commodity"] == "food")]["kg"].sum()
     base = relaxed.launched[(relaxed.launched["month"] == 0) & (relaxed.launched["commodity"] == "food")]["kg"].sum()
     assert food >= base + 500.0 - 1e-6
+
+
+def test_a_window_writes_off_starting_stock_it_can_no_longer_move(network) -> None:
+    # ISRU propellant left at the lunar surface with no lander to lift it: the storage rules (eq 16)
+    # forbid holding it past their limit, so without a write-off the window has no plan at all
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=39_560.0, fleets={})
+    state = WindowState(0, design, stocks_kg={("lsp", "propellant"): 20_000.0})
+    plan = plan_window(ref, network, state, months=9, settings=FAST, integer_months=1)
+    assert plan.solve.status == "optimal"

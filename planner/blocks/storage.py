@@ -13,6 +13,10 @@ be reset by moving stock out and back in (the round trip counts as a new arrival
 constraint closes the loophole at system level: the stock of a commodity held anywhere may not
 exceed the *new* mass of that commodity (launched from Earth or produced by ISRU) in the last A
 months. Moving stock between nodes creates no new mass, so it cannot make old stock young.
+
+A rolling window may write off stock it starts with (at a small charge per kg): the stock stays
+where it is, the plan just stops counting on it. Without that, stock stranded where no vehicle can
+reach any more would make the storage rules infeasible.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from cislink.planner.blocks.context import Context, linear
 
 if TYPE_CHECKING:
     from cislink.planner.inputs import Inputs
+
+#: A small charge per kg of starting stock written off, so the solver keeps what it can use.
+WRITE_OFF_USD_PER_KG = 10.0
 
 
 def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
@@ -43,6 +50,18 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
             ctx.add(n, c, t, keep, m.stock[n, c, prev])
         if n not in inp.depot_nodes and n != inp.isru_node:
             m.stock[n, c, t].setub(inp.initial_stock.get((n, c), 0.0))
+
+    # stock the window starts with may be written off (left where it is, no longer counted on): stock
+    # no vehicle can move any more (its lander lost, say) would otherwise break the storage rules below
+    start = [(n, c) for (n, c), kg in sorted(inp.initial_stock.items()) if kg > 0 and n in inp.storage_nodes]
+    m.write_off_index = pyo.Set(initialize=start, dimen=2)
+    m.write_off = pyo.Var(
+        m.write_off_index, domain=pyo.NonNegativeReals, bounds=lambda _m, n, c: (0.0, inp.initial_stock[(n, c)])
+    )
+    if steps:
+        for n, c in start:
+            ctx.add(n, c, steps[0].index, -1.0, m.write_off[n, c])
+            ctx.cost("operations", WRITE_OFF_USD_PER_KG, m.write_off[n, c])
 
     # capacity (eq 17)
     dep = inp.depot_nodes
