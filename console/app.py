@@ -241,8 +241,8 @@ class CislinkApp(App[None]):
         flt = f"  [magenta]/ {escape(self.filter_text)}[/]" if self.filter_text else ""
         return (
             f"[b]cislink[/b] {v.scenario}  [b]{v.date:%Y-%m-%d}[/b] (month {max(v.month, 0) + 1}/{v.months})  "
-            f"policy [b]{v.policy}[/b]  {state}  cost {usd(v.summary['total_cost_usd'])}  "
-            f"tolls {usd(v.summary['tolls_usd'])}{alarm}{flt}"
+            f"policy [b]{v.policy}[/b]  {state}{alarm}{flt}  cost {usd(v.summary['total_cost_usd'])}  "
+            f"tolls {usd(v.summary['tolls_usd'])}"
         )
 
     def _draw_header(self) -> None:
