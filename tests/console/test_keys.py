@@ -232,3 +232,23 @@ async def test_s_saves_and_q_quits_and_the_run_reopens(tmp_path, make_app, settl
         await pilot.press("q")
         await pilot.pause()
     assert Session.resume(out).model.day == day + 1  # quitting saved the last day too
+
+
+async def test_a_solver_failure_is_an_alarm_and_the_console_goes_on(app: CislinkApp, settle) -> None:
+    from cislink.errors import PlannerError
+
+    def failing(*_args, **_kwargs):
+        raise PlannerError("highs stopped (time limit) without finding any plan")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.session.model.plan_window_fn = failing
+        await pilot.press("m")  # to the month end
+        await settle(pilot)
+        await pilot.press("n")  # the next month's re-plan fails
+        await settle(pilot)
+        assert any(a.kind == "planner_fallback" for a in app.view.alarms)
+        day = app.view.day
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.view.day == day + 1
