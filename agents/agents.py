@@ -150,8 +150,13 @@ class LaunchProvider(mesa.Agent):
                 m.log_event("launch_scrubbed", self.name, detail=f"embargo: {total:,.0f} kg for {node} not launched")
                 m.launch_rows.append((m.day, self.name, self.provider, node, total, "scrubbed", 0.0))
                 continue
+            if m.market_prices and m.rng.random() > m.policy.market_availability:
+                # bought capacity not available today: the launch slips a day
+                self.queue.append((m.day + 1, node, payload))
+                m.log_event("market_slip", self.name, detail=f"no market capacity today for {total:,.0f} kg to {node}")
+                continue
             self.launches += 1
-            m.add_cost("supply_launches", self.price_usd)
+            m.add_cost("supply_launches", m.market_cost_usd(payload, node) if m.market_prices else self.price_usd)
             for c, kg in payload.items():
                 m.ledger.record(m.day, "launch", node, c, kg, self.name)
             failed = self.forced_failures > 0 or m.rng.random() > self.reliability
@@ -248,6 +253,8 @@ class Vehicle(mesa.Agent):
                 depot.put(c, kg)
                 m.ledger.record(m.day, "delivery", dest, c, kg, self.name)
         m.delivered_kg += sum(f.cargo_kg.values())
+        if self.vehicle_type in m.market_vehicles:
+            m.add_cost("market_transfer", sum(f.cargo_kg.values()) * m.policy.market_transfer_usd_per_kg)
         self.node = dest
         self.flight = None
         self.legs_flown += 1

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 KINDS = ("launch_failure", "vehicle_loss", "depot_loss", "isru_outage", "relay_outage", "debris_event", "embargo")
 #: Crowded regimes a random debris event can close.
 DEBRIS_REGIMES = ("leo", "geo")
+#: Mean length of a randomly drawn embargo (days).
+EMBARGO_MEAN_DAYS = 180.0
 
 
 @dataclass
@@ -141,29 +143,43 @@ def apply_event(model: CislinkModel, e: Event) -> None:
 
 
 def draw_random_events(model: CislinkModel) -> list[Event]:
-    """Disruptions drawn from the scenario's yearly rates over the run, on their own random stream.
+    """Disruptions drawn from the scenario's yearly rates over the run, on their own random streams.
 
-    The stream is seeded from the run's seed alone, so two policies run with one seed meet the same
-    disruptions (common random numbers).
+    Each kind has its own stream seeded from the run's seed alone, and every draw is made whether
+    or not this run has a target for it, so two policies run with one seed meet the same
+    disruptions (common random numbers). Embargoes come from the policy's
+    ``embargo_probability_per_year``: one uniform draw per year and provider, shared by all
+    policies, so a policy with a higher probability is embargoed in a superset of the futures.
     """
     rates = model.scenario.disruption_rates
-    rng = np.random.default_rng([model.seed, 0xD15])
     from cislink.agents.model import add_months
 
     days = (add_months(model.start_date, model.months) - model.start_date).days
     years = days / 365.25
     out: list[Event] = []
 
-    def draw(kind: str, rate: float, choices: list[str]) -> None:
+    def draw(k: int, kind: str, rate: float, choices: list[str]) -> None:
+        rng = np.random.default_rng([model.seed, 0xD15, k])
         n = int(rng.poisson(rate * years)) if rate > 0 else 0
         for _ in range(n):
             day = int(rng.integers(0, max(int(days), 1)))
             duration = float(math.ceil(rng.exponential(rates.mean_outage_days)))
+            pick = float(rng.random())
             if choices:
-                out.append(Event(kind, choices[int(rng.integers(len(choices)))], day, duration, "random"))
+                out.append(Event(kind, choices[int(pick * len(choices))], day, duration, "random"))
 
-    draw("depot_loss", rates.depot_loss_per_year, sorted(model.design.depots))
-    draw("isru_outage", rates.isru_outage_per_year, [model.isru.node] if model.isru is not None else [])
-    draw("relay_outage", rates.relay_outage_per_year, sorted(r.name for r in model.relays))
-    draw("debris_event", rates.debris_event_per_year, list(DEBRIS_REGIMES))
+    draw(1, "depot_loss", rates.depot_loss_per_year, sorted(model.design.depots))
+    draw(2, "isru_outage", rates.isru_outage_per_year, [model.isru.node] if model.isru is not None else [])
+    draw(3, "relay_outage", rates.relay_outage_per_year, sorted(r.name for r in model.relays))
+    draw(4, "debris_event", rates.debris_event_per_year, list(DEBRIS_REGIMES))
+    p = model.policy.embargo_probability_per_year
+    providers = sorted({lv.provider for lv in model.scenario.launch_vehicles})
+    rng = np.random.default_rng([model.seed, 0xD15, 5])
+    for year in range(math.ceil(years)):
+        for provider in providers:
+            u, day, duration = float(rng.random()), float(rng.random()), float(rng.exponential(EMBARGO_MEAN_DAYS))
+            if u < p:
+                start = int(year * 365.25 + day * 365.25)
+                if start < days:
+                    out.append(Event("embargo", provider, start, float(math.ceil(duration)), "random"))
     return out

@@ -63,6 +63,26 @@ GROUND_PROCESSING_MS = 5.0
 EARTH_RADIUS_KM = 6378.0
 
 
+def with_market_vehicles(scenario: Scenario, policy: Any, design: Design) -> tuple[Design, set[str]]:
+    """Add the transfer vehicles a policy buys as a service (one of each needed type) to ``design``.
+
+    A policy with a market transfer price buys in-space transfer where no launch reaches: every
+    vehicle type serving a node without a launch class (a surface) is hired, one vehicle, unless
+    the policy already owns one. Hired vehicles cost nothing to build; each kg they carry pays the
+    market transfer price.
+    """
+    if policy.market_transfer_usd_per_kg <= 0:
+        return design, set()
+    unreachable = {n.name for n in scenario.nodes if launch_class(n) is None and n.body != "mars"}
+    fleets = dict(design.fleets)
+    hired = set()
+    for v in scenario.vehicles:
+        if v.role in ("tug", "lander") and set(v.nodes) & unreachable and fleets.get(v.name, 0) == 0:
+            fleets[v.name] = 1
+            hired.add(v.name)
+    return Design(dict(design.depots), design.isru_kg_per_year, fleets), hired
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     y, m = divmod(day.month - 1 + months, 12)
     year, month = day.year + y, m + 1
@@ -98,12 +118,14 @@ class CislinkModel(mesa.Model):
         self.start_date = scenario.simulation.start_date
         if design is None:
             design, design_costs_usd = design_for_policy(scenario, self.network, self.policy)
+        design, self.market_vehicles = with_market_vehicles(scenario, self.policy, design)
         self.design = design
         self.design_costs_usd = dict(design_costs_usd or {})
         self.debris = DebrisModel()
         self.latency_limit_ms = scenario.simulation.command_latency_limit_ms
         self.boiloff = {c.name: c.boiloff_fraction_per_day for c in scenario.commodities}
         self.mixtures = {p: mixture(scenario, p) for p in ("lox_lh2", "mmh_nto")}
+        self.propellant_commodities = {c for mix in self.mixtures.values() for c in mix}
         self.sells = "depot" in self.policy.owns and bool(scenario.allies)
 
         # ---- clock and counters -------------------------------------------------------------
@@ -357,6 +379,8 @@ class CislinkModel(mesa.Model):
         spec = next(v for v in self.scenario.vehicles if v.name == vehicle_type)
         home = self.home(vehicle_type) or "leo"
         price = infrastructure_prices(self.scenario, [home])[home] * spec.empty_kg
+        if vehicle_type in self.market_vehicles:
+            price = 0.0  # a hired vehicle is the provider's to replace
         self.add_cost("infrastructure_launch", price)
         fleets = dict(self.design.fleets)
         fleets[vehicle_type] = fleets.get(vehicle_type, 0) + 1
@@ -393,6 +417,28 @@ class CislinkModel(mesa.Model):
             self._home_paths[key] = list(path)
         return self._home_paths[key]
 
+    @property
+    def market_prices(self) -> bool:
+        """The policy buys launches at market prices per kg (instead of paying launch vehicles' list prices)."""
+        return self.policy.market_launch_usd_per_kg > 0
+
+    def market_cost_usd(self, payload: dict[str, float], node: str) -> float:
+        """What a launch's payload costs bought on the market.
+
+        Every kg pays the launch price; beyond LEO it also pays the in-space transfer price, except
+        propellant where the policy names a propellant price (bought from a commercial depot instead).
+        """
+        p = self.policy
+        usd = 0.0
+        for c, kg in payload.items():
+            if node == "leo":
+                usd += kg * p.market_launch_usd_per_kg
+            elif p.market_propellant_usd_per_kg > 0 and c in self.propellant_commodities:
+                usd += kg * p.market_propellant_usd_per_kg
+            else:
+                usd += kg * (p.market_launch_usd_per_kg + p.market_transfer_usd_per_kg)
+        return usd
+
     def mars_hold_kg(self, node: str) -> dict[str, float]:
         """Goods already loaded into a Mars transfer vehicle waiting at ``node`` (kg per commodity)."""
         held: dict[str, float] = defaultdict(float)
@@ -403,8 +449,17 @@ class CislinkModel(mesa.Model):
         return held
 
     def home(self, vehicle_type: str) -> str | None:
-        """Where a vehicle type's planned round trips start: the first node its scenario entry lists."""
+        """Where a vehicle type is based and its month's round trips start.
+
+        The first node its scenario entry lists where propellant can be had at a month's start: the
+        ISRU plant's node while it produces, or a node launches reach. (A lander listed from the
+        lunar surface is based there with ISRU, and in low lunar orbit without it.)
+        """
         spec = next(v for v in self.scenario.vehicles if v.name == vehicle_type)
+        isru = self.isru.node if self.isru is not None and self.isru.rate_kg_per_year > 0 else None
+        for n in spec.nodes:
+            if n == isru or launch_class(self.scenario.node(n)) is not None:
+                return n
         return spec.nodes[0] if spec.nodes else None
 
     def hop_propellant_kg(self, vehicle: Vehicle, origin: str, destination: str) -> dict[str, float]:
@@ -719,9 +774,8 @@ class CislinkModel(mesa.Model):
     def _place_vehicles(self) -> None:
         """Put newly built vehicles where the first planned legs of their type start."""
         for vtype, count in list(self._vehicles_to_place.items()):
-            spec = next(v for v in self.scenario.vehicles if v.name == vtype)
-            # a vehicle's first listed node is its home (a lander's route starts at the surface plant)
-            origins = [spec.nodes[0]] if spec.nodes else [g.origin for g in self.legs if g.vehicle_type == vtype]
+            home = self.home(vtype)
+            origins = [home] if home else [g.origin for g in self.legs if g.vehicle_type == vtype]
             origins = origins or ["leo"]
             for i in range(count):
                 self._serial[vtype] += 1
@@ -758,6 +812,7 @@ class CislinkModel(mesa.Model):
         if design is None:
             design, costs = design_for_policy(self.scenario, self.network, policy)
         costs = dict(costs or {})
+        design, self.market_vehicles = with_market_vehicles(self.scenario, policy, design)
         old = self.policy.name
         for key in ("ddte", "infrastructure_launch"):
             extra = costs.get(key, 0.0) - self.design_costs_usd.get(key, 0.0)
@@ -781,6 +836,7 @@ class CislinkModel(mesa.Model):
             if n > have[vtype]:
                 self._vehicles_to_place[vtype] = n - have[vtype]
         self._sync_allies()
+        self._home_paths = {}  # homes depend on the ISRU plant
         self.log_event(
             "policy_switch", "network", detail=f"{old} -> {name}; design {design.to_dict()}", source="operator"
         )

@@ -372,6 +372,72 @@ def _cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_wargame(args: argparse.Namespace) -> int:
+    import tomllib
+    from pathlib import Path
+
+    from cislink.agents.policy import policy_def
+    from cislink.scenarios.schema import Disruption
+    from cislink.wargame.report import write_report
+    from cislink.wargame.sweep import Sweep, run_sweep
+
+    scenario = _load_scenario_arg(args.scenario or "reference-2035")
+    known = [p.name for p in scenario.policies] or ["sovereign"]
+    policies = [p.strip() for p in (args.policies or ",".join(known)).split(",") if p.strip()]
+    if not policies or len(set(policies)) != len(policies):
+        raise CislinkError(f"--policies {args.policies!r}: name each policy once; allowed: {', '.join(known)}")
+    for p in policies:
+        policy_def(scenario, p)
+    if args.disruptions:
+        try:
+            data = tomllib.loads(Path(args.disruptions).read_text())
+            extra = [Disruption.model_validate(d) for d in data.get("disruptions", [])]
+        except OSError as exc:
+            raise CislinkError(f"--disruptions {args.disruptions}: cannot read it ({exc.strerror})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise CislinkError(f"--disruptions {args.disruptions}: not valid TOML ({exc})") from None
+        except ValueError as exc:
+            raise CislinkError(f"--disruptions {args.disruptions}: {exc}") from None
+        scenario = scenario.model_copy(update={"disruptions": [*scenario.disruptions, *extra]})
+    seed = scenario.simulation.seed if args.seed is None else args.seed
+    out = Path(args.out)
+    meta = {"scenario": scenario.name, "policies": policies, "runs": args.runs, "months": args.months, "seed": seed,
+            "scenario_data": scenario.model_dump(mode="json")}  # fmt: skip
+    meta_path = out / "sweep.json"
+    if meta_path.exists():
+        old = json.loads(meta_path.read_text())
+        same = {k: old.get(k) for k in ("scenario_data", "months", "seed")} == {
+            k: meta[k] for k in ("scenario_data", "months", "seed")
+        }
+        if not same:
+            raise CislinkError(
+                f"{out} holds a sweep of other settings (scenario, months or seed); choose another --out"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    meta_path.write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
+    sweep = Sweep(scenario, tuple(policies), args.runs, args.months, seed)
+    bar = Progress(len(sweep.tasks()), "wargame")
+
+    def progress(done: int, total: int) -> None:
+        bar.done = done - 1 if done else 0
+        if done:
+            bar("runs done")
+
+    rows = run_sweep(sweep, out, workers=args.workers, scheduler=args.scheduler, on_done=progress)
+    bar.close()
+    report = write_report(rows, policies, out, meta)
+    from cislink.wargame.report import frames, summary_table
+
+    table = summary_table(frames(rows)[0], policies)
+    cols = ["policy", "total cost, $M mean", "shortfall, t mean", "station-days short mean", "futures fully supplied"]
+    print(
+        format_table(cols, [[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in r] for r in table[cols].values])
+    )
+    print(f"\nreport: {report}; runs: {out / 'runs.parquet'}; plots: cost.png, supply_assurance.png, "
+          f"shortfall_by_station.png")  # fmt: skip
+    return 0
+
+
 def _months_arg(text: str) -> int:
     value = _positive_int(text)
     if value > 600:
@@ -457,6 +523,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed_arg, metavar="S", help="random seed (default: the scenario's)")
     p.add_argument("--resume", metavar="DIR", help="reopen the run in DIR at its last checkpoint")
     p.set_defaults(handler=_cmd_console)
+
+    p = sub.add_parser(
+        "wargame",
+        help="many randomised futures per policy on Dask, paired by seed; runs.parquet, report.md, plots",
+        description="Run N randomised futures per policy in parallel and compare the policies.",
+    )
+    p.add_argument("scenario", nargs="?", default=None, help="scenario file or bundled name (default reference-2035)")
+    p.add_argument("--runs", type=_positive_int, default=20, metavar="N", help="futures per policy (default 20)")
+    p.add_argument("--policies", default=None, metavar="P,Q", help="comma-separated (default: all the scenario's)")
+    p.add_argument("--months", type=_months_arg, default=12, metavar="M", help="months per run (default 12)")
+    p.add_argument("--seed", type=_seed_arg, default=None, metavar="S", help="first seed (default: the scenario's)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for runs, report and plots")
+    p.add_argument("--disruptions", metavar="FILE", help="TOML with [[disruptions]] added to every run")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (default: a local cluster)")
+    p.add_argument("--workers", type=_positive_int, default=2, metavar="W", help="local workers (default 2)")
+    p.set_defaults(handler=_cmd_wargame)
 
     for extra in _EXTRA_COMMANDS:
         extra(sub)

@@ -1,0 +1,110 @@
+"""Wargame: paired futures per policy on Dask, the same rows whatever the number of workers, a report."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from cislink.cli import main
+from cislink.scenarios import load
+from cislink.wargame.sweep import Sweep, run_sweep
+
+DEMO = load("quick-demo")
+
+
+@pytest.fixture(scope="module")
+def sweep() -> Sweep:
+    return Sweep(DEMO, ("sovereign", "purchased"), 2, 1, 11)
+
+
+def test_same_seed_same_rows_with_one_or_two_workers(sweep: Sweep, tmp_path) -> None:
+    one = run_sweep(sweep, tmp_path / "one", workers=1)
+    two = run_sweep(sweep, tmp_path / "two", workers=2)
+    assert [(r["policy"], r["run"], r["seed"]) for r in one] == [
+        ("sovereign", 0, 11), ("sovereign", 1, 12), ("purchased", 0, 11), ("purchased", 1, 12),
+    ]  # fmt: skip
+    assert one == two
+
+
+def test_finished_runs_are_kept_and_only_missing_ones_run(sweep: Sweep, tmp_path) -> None:
+    rows = run_sweep(sweep, tmp_path, workers=1)
+    (tmp_path / "runs" / "purchased-00001.json").unlink()
+    marker = tmp_path / "runs" / "sovereign-00000.json"
+    before = marker.stat().st_mtime_ns
+    seen = []
+    again = run_sweep(sweep, tmp_path, workers=1, on_done=lambda done, total: seen.append((done, total)))
+    assert again == rows
+    assert marker.stat().st_mtime_ns == before  # not run again
+    assert seen[0] == (3, 4) and seen[-1] == (4, 4)
+
+
+def test_policies_meet_the_same_disruptions() -> None:
+    from cislink.agents.model import CislinkModel
+    from cislink.planner.inputs import Design
+
+    rates = DEMO.disruption_rates.model_copy(update={"relay_outage_per_year": 6.0, "debris_event_per_year": 4.0})
+    sc = DEMO.model_copy(update={"disruption_rates": rates})
+    a = CislinkModel(sc, "sovereign", 5, design=Design(depots={"nrho": 1e4}), months=6)
+    b = CislinkModel(sc, "purchased", 5, design=Design(), months=6)
+
+    def drawn(m):
+        return [(e.kind, e.target, e.day, e.duration_days) for e in m.pending_events if e.kind != "embargo"]
+
+    assert drawn(a) and drawn(a) == drawn(b)
+
+
+def test_purchased_pays_market_prices_per_kg() -> None:
+    from cislink.agents.model import CislinkModel
+    from cislink.agents.run import run
+
+    design, costs = _design("purchased")
+    m = CislinkModel(DEMO, "purchased", 3, design=design, design_costs_usd=costs, months=3)
+    s = run(m, None)
+    policy = next(p for p in DEMO.policies if p.name == "purchased")
+    assert s["earth_launches"] >= 1
+    # every kg launched costs at least the market launch price (plus transfer beyond LEO), per kg
+    paid = s["costs_usd"]["supply_launches"]
+    assert paid >= policy.market_launch_usd_per_kg * s["launched_kg"] * 0.999
+    assert paid <= (policy.market_launch_usd_per_kg + policy.market_transfer_usd_per_kg) * s["launched_kg"] * 1.001
+
+
+def _design(policy: str):
+    from cislink.agents.policy import design_for_policy, policy_def
+    from cislink.orbits import build_network
+
+    return design_for_policy(DEMO, build_network(DEMO), policy_def(DEMO, policy))
+
+
+def test_cli_writes_runs_report_and_plots(tmp_path, capsys) -> None:
+    out = tmp_path / "wg"
+    code = main(["wargame", "quick-demo", "--runs", "2", "--months", "1", "--seed", "4", "--out", str(out)])
+    assert code == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    for col in ("policy", "run", "seed", "total_cost_usd", "shortfall_kg", "station_days_short", "earth_launches",
+                "tolls_usd"):  # fmt: skip
+        assert col in runs.columns
+    assert len(runs) == 2 * len(DEMO.policies)
+    report = (out / "report.md").read_text()
+    assert "Paired differences" in report and "p95" in report
+    for png in ("cost.png", "supply_assurance.png", "shortfall_by_station.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out_text = capsys.readouterr().out
+    assert "sovereign" in out_text and "report.md" in out_text
+
+
+def test_bad_arguments_exit_2(tmp_path, capsys) -> None:
+    assert main(["wargame", "quick-demo", "--policies", "sovereign,barter", "--out", str(tmp_path)]) == 2
+    assert "allowed: sovereign" in capsys.readouterr().err
+    bad = tmp_path / "d.toml"
+    bad.write_text('[[disruptions]]\nkind = "meteor"\ntarget = "leo"\nstart = 2035-02-01\n')
+    assert main(["wargame", "quick-demo", "--disruptions", str(bad), "--out", str(tmp_path / "x")]) == 2
+    assert "meteor" in capsys.readouterr().err
+    (tmp_path / "y").mkdir()
+    (tmp_path / "y" / "sweep.json").write_text(json.dumps({"months": 99}))
+    assert main(["wargame", "quick-demo", "--months", "1", "--out", str(tmp_path / "y")]) == 2
+    assert "other settings" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["wargame", "--runs", "0", "--out", str(tmp_path)])
+    assert exc.value.code == 2

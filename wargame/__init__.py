@@ -1,0 +1,1 @@
+"""wargame layer: randomised futures per policy on Dask, paired comparison, report (see DESIGN.md)."""

@@ -1,0 +1,173 @@
+"""The wargame's report: runs.parquet, stations.parquet, report.md and PNG plots.
+
+Per policy: mean, 5th and 95th percentile of each figure. Paired differences: run ``i`` of a policy
+minus run ``i`` of the first policy named (same seed, same future), with their mean and
+percentiles and the share of futures in which the policy did better.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FIGURES = (
+    ("total_cost_usd", "total cost, $M", 1e-6),
+    ("shortfall_kg", "shortfall, t", 1e-3),
+    ("station_days_short", "station-days short", 1.0),
+    ("earth_launches", "Earth launches", 1.0),
+    ("tolls_usd", "tolls, $M", 1e-6),
+)
+
+
+def frames(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    runs = pd.DataFrame([{k: v for k, v in r.items() if k != "stations"} for r in rows])
+    stations = pd.DataFrame(
+        [{"policy": r["policy"], "run": r["run"], "seed": r["seed"], **s} for r in rows for s in r["stations"]]
+    )
+    return runs, stations
+
+
+def _pct(s: pd.Series, q: float) -> float:
+    return float(s.quantile(q)) if len(s) else float("nan")
+
+
+def summary_table(runs: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
+    out = []
+    for p in policies:
+        r = runs[runs["policy"] == p]
+        row: dict[str, Any] = {"policy": p, "runs": len(r)}
+        for col, label, scale in FIGURES:
+            x = r[col] * scale
+            row[f"{label} mean"] = float(x.mean())
+            row[f"{label} p5"] = _pct(x, 0.05)
+            row[f"{label} p95"] = _pct(x, 0.95)
+        row["futures fully supplied"] = float((r["station_days_short"] == 0).mean())
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def paired_table(runs: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
+    base = runs[runs["policy"] == policies[0]].set_index("run")
+    out = []
+    for p in policies[1:]:
+        r = runs[runs["policy"] == p].set_index("run")
+        common = base.index.intersection(r.index)
+        for col, label, scale in FIGURES:
+            d = (r.loc[common, col] - base.loc[common, col]) * scale
+            better = (d > 0).mean() if col == "tolls_usd" else (d < 0).mean()
+            out.append(
+                {
+                    "policy": f"{p} - {policies[0]}",
+                    "figure": label,
+                    "mean diff": float(d.mean()),
+                    "p5": _pct(d, 0.05),
+                    "p95": _pct(d, 0.95),
+                    "better in": float(better),
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def _md(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in df.iterrows():
+        cells = []
+        for c in cols:
+            v = r[c]
+            if isinstance(v, float):
+                cells.append(f"{v:.0%}" if c in ("better in", "futures fully supplied") else f"{v:,.1f}")
+            else:
+                cells.append(str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plots(runs: pd.DataFrame, stations: pd.DataFrame, policies: list[str], out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    data = [runs[runs["policy"] == p]["total_cost_usd"] / 1e9 for p in policies]
+    ax.boxplot(data, showmeans=True)
+    ax.set_xticks(range(1, len(policies) + 1), policies)
+    ax.set_ylabel("total cost, $B")
+    ax.set_title(f"Cost distribution over {runs['run'].nunique()} futures per policy")
+    ax.grid(axis="y", alpha=0.3)
+    paths.append(out / "cost.png")
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    supplied = [100.0 * float((runs[runs["policy"] == p]["station_days_short"] == 0).mean()) for p in policies]
+    bars = left.bar(policies, supplied, color="tab:green")
+    left.bar_label(bars, fmt="%.0f%%")
+    left.set_ylim(0, 110)
+    left.set_ylabel("futures with every station supplied, %")
+    left.set_title("Supply assurance")
+    days = [runs[runs["policy"] == p]["station_days_short"] for p in policies]
+    right.boxplot(days, showmeans=True)
+    right.set_xticks(range(1, len(policies) + 1), policies)
+    right.set_ylabel("station-days short per run")
+    right.set_title("Days short when it goes wrong")
+    for ax in (left, right):
+        ax.grid(axis="y", alpha=0.3)
+    paths.append(out / "supply_assurance.png")
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    if len(stations):
+        mean = (
+            stations.groupby(["station", "policy"])["shortfall_kg"].mean().unstack("policy").reindex(columns=policies)
+        )
+        (mean / 1000).plot.bar(ax=ax, rot=20)
+    ax.set_ylabel("mean shortfall per run, t")
+    ax.set_title("Shortfall by station")
+    ax.grid(axis="y", alpha=0.3)
+    paths.append(out / "shortfall_by_station.png")
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def write_report(rows: list[dict[str, Any]], policies: list[str], out: Path, meta: dict[str, Any]) -> Path:
+    runs, stations = frames(rows)
+    runs.to_parquet(out / "runs.parquet", index=False)
+    stations.to_parquet(out / "stations.parquet", index=False)
+    summary = summary_table(runs, policies)
+    paired = paired_table(runs, policies) if len(policies) > 1 else pd.DataFrame()
+    pngs = plots(runs, stations, policies, out)
+    text = [
+        f"# Wargame: {meta['scenario']}",
+        "",
+        f"{meta['runs']} futures per policy, {meta['months']} months each, seeds {meta['seed']} to "
+        f"{meta['seed'] + meta['runs'] - 1} (run i of every policy meets the same disruptions).",
+        "",
+        "## Per policy (mean, 5th and 95th percentile over the futures)",
+        "",
+        _md(summary),
+        "",
+    ]
+    if len(paired):
+        text += [
+            f"## Paired differences against {policies[0]} (same future, policy minus {policies[0]})",
+            "",
+            "`better in` is the share of futures in which the policy did better (lower cost, shortfall,",
+            "days short and launches; higher tolls).",
+            "",
+            _md(paired),
+            "",
+        ]
+    text += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in pngs] + [""]
+    path = out / "report.md"
+    path.write_text("\n".join(text))
+    return path

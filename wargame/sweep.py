@@ -1,0 +1,149 @@
+"""Wargame sweeps: N randomised futures per policy, run in parallel on Dask, paired by seed.
+
+Run ``i`` of every policy uses seed ``seed + i``: the random disruptions (and the embargo draws)
+come from streams seeded by that seed alone, so policy A's run ``i`` and policy B's run ``i`` meet
+the same future, and their difference is a paired comparison (common random numbers).
+
+Every run is one task on a Dask cluster: a local cluster of process workers by default (one thread
+each: Pyomo is not thread-safe), or an existing scheduler. A task writes nothing; the driver writes
+each finished run to ``DIR/runs/POLICY-RUN.json`` at once, so a sweep that is interrupted loses no
+finished run and a second call with the same arguments only runs what is missing. Tasks are
+retried when the worker running them dies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cislink.errors import CislinkError
+from cislink.scenarios.schema import Scenario
+
+log = logging.getLogger(__name__)
+
+#: retries of a task whose worker died
+RETRIES = 3
+RUN_COLUMNS = (
+    "policy", "run", "seed", "months", "total_cost_usd", "shortfall_kg", "station_days_short", "earth_launches",
+    "launch_failures", "tolls_usd", "delivered_kg", "lost_kg", "planner_fallbacks", "mass_balance_error_kg",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What to run: the scenario, policies, futures per policy, months and the first seed."""
+
+    scenario: Scenario
+    policies: tuple[str, ...]
+    runs: int
+    months: int
+    seed: int
+
+    def tasks(self) -> list[tuple[str, int]]:
+        return [(p, i) for i in range(self.runs) for p in self.policies]
+
+
+def run_one(
+    scenario: Scenario, policy: str, run: int, seed: int, months: int, design: Any, costs: dict[str, float]
+) -> dict[str, Any]:
+    """One future under one policy; returns its row and its stations' shortfalls (no files written)."""
+    from cislink.agents.model import CislinkModel
+    from cislink.agents.run import run as run_model
+
+    model = CislinkModel(scenario, policy, seed + run, design=design, design_costs_usd=costs, months=months)
+    summary = run_model(model, None)
+    row = {k: summary[k] for k in RUN_COLUMNS if k in summary}
+    row.update(policy=policy, run=run, seed=seed + run, months=months)
+    row["stations"] = [
+        {"station": c.name, "shortfall_kg": c.short_kg, "days_short": c.days_short}
+        for c in model.customers
+        if c.kind != "ally"
+    ]
+    return row
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(obj, fh, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    on_done: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run every (policy, run) not yet on disk in ``out/runs``; return all rows, sorted."""
+    from distributed import Client, LocalCluster, as_completed
+
+    from cislink.agents.policy import design_for_policy, policy_def
+    from cislink.orbits import build_network
+
+    done_dir = out / "runs"
+    done_dir.mkdir(parents=True, exist_ok=True)
+    network = build_network(sweep.scenario)
+    designs = {}
+    for p in sweep.policies:  # sized once per policy (cached on disk), before any run
+        designs[p] = design_for_policy(sweep.scenario, network, policy_def(sweep.scenario, p))
+    todo = [(p, i) for p, i in sweep.tasks() if not (done_dir / f"{p}-{i:05d}.json").exists()]
+    total = len(sweep.tasks())
+    finished = total - len(todo)
+    if on_done is not None:
+        on_done(finished, total)
+    if todo:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise CislinkError(
+                    f"--scheduler {scheduler}: cannot connect ({exc}); give a running scheduler"
+                ) from None
+            cluster = None
+        else:
+            logging.getLogger("distributed").setLevel(logging.WARNING)  # the bar is the progress shown
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+        try:
+            sc = client.scatter(sweep.scenario, broadcast=True)
+            futures = {}
+            for p, i in todo:
+                design, costs = designs[p]
+                fut = client.submit(
+                    run_one, sc, p, i, sweep.seed, sweep.months, design, costs,
+                    key=f"run-{p}-{i}-{sweep.seed}", retries=RETRIES, pure=False,
+                )  # fmt: skip
+                futures[fut] = (p, i)
+            for fut in as_completed(futures):
+                p, i = futures[fut]
+                try:
+                    row = fut.result()
+                except Exception as exc:  # a run that fails for a reason other than a dead worker
+                    log.error("run %s/%d failed: %s", p, i, exc)
+                    raise CislinkError(f"run {i} of policy {p} failed: {exc}") from None
+                _write_json(done_dir / f"{p}-{i:05d}.json", row)
+                finished += 1
+                if on_done is not None:
+                    on_done(finished, total)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    return load_rows(out, sweep)
+
+
+def load_rows(out: Path, sweep: Sweep) -> list[dict[str, Any]]:
+    rows = []
+    for p, i in sweep.tasks():
+        rows.append(json.loads((out / "runs" / f"{p}-{i:05d}.json").read_text()))
+    order = {p: k for k, p in enumerate(sweep.policies)}
+    return sorted(rows, key=lambda r: (order[r["policy"]], r["run"]))
