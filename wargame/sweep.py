@@ -56,6 +56,8 @@ def run_one(
     from cislink.agents.model import CislinkModel
     from cislink.agents.run import run as run_model
 
+    # one solver thread per run: the sweep's parallelism is its runs (one per worker process)
+    scenario = scenario.model_copy(update={"planner": scenario.planner.model_copy(update={"threads": 1})})
     model = CislinkModel(scenario, policy, seed + run, design=design, design_costs_usd=costs, months=months)
     summary = run_model(model, None)
     row = {k: summary[k] for k in RUN_COLUMNS if k in summary}
@@ -82,8 +84,12 @@ def run_sweep(
     workers: int = 2,
     scheduler: str | None = None,
     on_done: Callable[[int, int], None] | None = None,
+    client: Any = None,
 ) -> list[dict[str, Any]]:
-    """Run every (policy, run) not yet on disk in ``out/runs``; return all rows, sorted."""
+    """Run every (policy, run) not yet on disk in ``out/runs``; return all rows, sorted.
+
+    ``client`` runs on an existing Dask client (left open) instead of making one.
+    """
     from distributed import Client, LocalCluster, as_completed
 
     from cislink.agents.policy import design_for_policy, policy_def
@@ -101,17 +107,23 @@ def run_sweep(
     if on_done is not None:
         on_done(finished, total)
     if todo:
-        if scheduler:
+        own = client is None
+        cluster = None
+        if client is not None:
+            pass
+        elif scheduler:
             try:
                 client = Client(scheduler, timeout="20s")
             except (OSError, TimeoutError) as exc:
                 raise CislinkError(
                     f"--scheduler {scheduler}: cannot connect ({exc}); give a running scheduler"
                 ) from None
-            cluster = None
         else:
             logging.getLogger("distributed").setLevel(logging.WARNING)  # the bar is the progress shown
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.WARNING,
+            )  # fmt: skip
             client = Client(cluster)
         try:
             sc = client.scatter(sweep.scenario, broadcast=True)
@@ -131,11 +143,13 @@ def run_sweep(
                     log.error("run %s/%d failed: %s", p, i, exc)
                     raise CislinkError(f"run {i} of policy {p} failed: {exc}") from None
                 _write_json(done_dir / f"{p}-{i:05d}.json", row)
+                fut.release()  # on disk now: the cluster need not keep (or recompute) it
                 finished += 1
                 if on_done is not None:
                     on_done(finished, total)
         finally:
-            client.close()
+            if own:
+                client.close()
             if cluster is not None:
                 cluster.close()
     return load_rows(out, sweep)
