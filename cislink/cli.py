@@ -366,8 +366,17 @@ def _cmd_console(args: argparse.Namespace) -> int:
     from cislink.console import planning
 
     planning.start()
-    CislinkApp(make, label=label).run()
-    planning.shutdown()
+    app = CislinkApp(make, label=label)
+    try:
+        app.run()
+    finally:
+        # whatever ended the console (quit, a crash, ctrl+c), save the run as it stands
+        if app.session is not None and app.session.folder is not None:
+            app.session.save()
+        planning.shutdown()
+    if app.return_code:
+        print(f"the console stopped on an error; the run is saved (see {folder / 'console.log'})", file=sys.stderr)
+        return app.return_code
     print(f"run folder: {folder} (reopen with: cislink console --resume {folder})")
     return 0
 
