@@ -474,7 +474,8 @@ class Customer(mesa.Agent):
             if want - got > 1e-6:
                 short_today = True
                 self.short_kg += want - got
-                m.shortfall_rows.append((m.day, self.name, self.node, c, want - got))
+                if self.kind != "ally":  # an ally's unmet purchase is a sale not made, not a shortfall
+                    m.shortfall_rows.append((m.day, self.name, self.node, c, want - got))
         if self.kind == "ally":
             return
         if short_today:

@@ -318,7 +318,13 @@ class CislinkModel(mesa.Model):
 
     @property
     def shortfall_kg(self) -> float:
-        return sum(c.short_kg for c in self.customers) + self.mars_short_kg
+        """Supplies stations, servicers and the Mars campaign did not get (allies' unmet purchases apart)."""
+        return sum(c.short_kg for c in self.customers if c.kind != "ally") + self.mars_short_kg
+
+    @property
+    def unsold_kg(self) -> float:
+        """What allied operators wanted to buy and the network could not sell them."""
+        return sum(c.short_kg for c in self.customers if c.kind == "ally")
 
     @property
     def total_cost_usd(self) -> float:
@@ -894,6 +900,7 @@ class CislinkModel(mesa.Model):
             "lost_kg": lost + self.ledger.total("boiloff"),
             "boiloff_kg": self.ledger.total("boiloff"),
             "shortfall_kg": self.shortfall_kg,
+            "unsold_to_allies_kg": self.unsold_kg,
             "station_days_short": self.station_days_short,
             "dock_wait_days": self.dock_wait_days,
             "legs_dropped": self.legs_dropped,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pyomo.environ as pyo
 
 from cislink.planner.blocks.context import Context
+from cislink.planner.inputs import REFUEL_PREFIX
 
 if TYPE_CHECKING:
     from cislink.planner.inputs import Inputs
@@ -23,8 +24,26 @@ def define_demand(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     m.demand_index = pyo.Set(initialize=keys, dimen=3)
     m.shortfall = pyo.Var(m.demand_index, domain=pyo.NonNegativeReals, bounds=lambda _m, *k: (0.0, inp.demand[k]))
     weight = {s.index: s.weight for s in inp.steps}
+    steps = [s.index for s in inp.steps][:1]
     for name, c, t in keys:
         node = inp.demand_node[name]
         ctx.constant[(node, c, t)] -= inp.demand[(name, c, t)]
         ctx.add(node, c, t, 1.0, m.shortfall[name, c, t])
         ctx.cost("shortfall_penalty", weight[t] * inp.shortfall_penalty_usd_per_kg, m.shortfall[name, c, t])
+
+    # a stranded vehicle's propellant (refuel@NODE) must be there at the month's start or come by
+    # launch: the window's own trips of that vehicle cannot bring it, since the vehicle is not home
+    refuel = [(n, c, t) for n, c, t in keys if n.startswith(REFUEL_PREFIX) and steps and t == steps[0]]
+    rows = []
+    for name, c, t in refuel:
+        node = inp.demand_node[name]
+        have = inp.initial_stock.get((node, c), 0.0)
+        if hasattr(m, "launched") and (node, c, t) in m.launched:
+            rows.append((name, c, t, node, have))
+    m.refuel_by_launch = pyo.Constraint(
+        range(len(rows)),
+        rule=lambda _m, i: (
+            m.launched[rows[i][3], rows[i][1], rows[i][2]] + m.shortfall[rows[i][0], rows[i][1], rows[i][2]]
+            >= inp.demand[(rows[i][0], rows[i][1], rows[i][2])] - rows[i][4]
+        ),
+    )
