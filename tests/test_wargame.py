@@ -108,3 +108,13 @@ def test_bad_arguments_exit_2(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["wargame", "--runs", "0", "--out", str(tmp_path)])
     assert exc.value.code == 2
+
+
+def test_disruptions_file_applies_to_every_run(tmp_path) -> None:
+    extra = tmp_path / "embargo.toml"
+    extra.write_text('[[disruptions]]\nkind = "embargo"\ntarget = "spacex"\nstart = 2035-01-01\nduration_days = 90\n')
+    out = tmp_path / "wg"
+    args = ["wargame", "quick-demo", "--runs", "2", "--months", "2", "--policies", "sovereign", "--out", str(out)]
+    assert main([*args, "--disruptions", str(extra)]) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 2 and (runs["earth_launches"] == 0).all()  # the only provider is embargoed
