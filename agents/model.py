@@ -204,8 +204,7 @@ class CislinkModel(mesa.Model):
         self.pending_events.sort(key=lambda e: (e.day, e.kind, e.target))
 
     def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
-        state = dict(state)
+        state = dict(super().__getstate__())
         state["plan_window_fn"] = None
         return state
 
@@ -222,7 +221,7 @@ class CislinkModel(mesa.Model):
         for sv in sc.servicing:
             daily = {c: kg / 365.25 for c, kg in per_year.get(sv.name, {}).items()}
             self.customers.append(Customer(self, sv.name, sv.node, "servicing", daily, sv.resupply_interval_months, 30))
-        self._sync_allies()
+        self._sync_allies(per_year)
         # each customer starts with what it needs until its first resupply covers it
         for cu in self.customers:
             days = (add_months(self.start_date, cu.resupply_months) - self.start_date).days
@@ -237,13 +236,13 @@ class CislinkModel(mesa.Model):
             per_year[name][c] += kg
         return per_year
 
-    def _sync_allies(self) -> None:
+    def _sync_allies(self, per_year: dict[str, dict[str, float]] | None = None) -> None:
         """Allied operators are customers while the policy sells to them (at its toll), else not."""
         for cu in [c for c in self.customers if c.kind == "ally"]:
             self.customers.remove(cu)
             cu.remove()
         if self.sells:
-            per_year = self._yearly_use()
+            per_year = per_year or self._yearly_use()
             for al in self.scenario.allies:
                 daily = {c: kg / 365.25 for c, kg in per_year.get(al.name, {}).items()}
                 self.customers.append(
@@ -601,6 +600,10 @@ class CislinkModel(mesa.Model):
                 if cu.kind == "ally":
                     cu.tolls_usd += self.policy.toll_service_usd / 12.0
                     self.tolls_usd += self.policy.toll_service_usd / 12.0
+        self._plan_and_schedule()
+
+    def _plan_and_schedule(self) -> None:
+        """Solve the window from now and queue this month's part (the previous plan's, if it fails)."""
         t0 = time.perf_counter()
         plan, rows = self._replan()
         self.planning_seconds += time.perf_counter() - t0
@@ -855,15 +858,8 @@ class CislinkModel(mesa.Model):
         self.legs = [g for g in self.legs if g.reposition]
         for p in self.launch_providers:
             p.queue = [q for q in p.queue if q[0] < self.day]
-        for e in [e for e in self.pending_events if e.kind == "mars_departure"]:
-            self.pending_events.remove(e)
-        t0 = time.perf_counter()
-        plan, rows = self._replan()
-        self.planning_seconds += time.perf_counter() - t0
-        self.plan_rows.append(rows)
-        if plan is not None:
-            self.plan, self.plan_month = plan, self.month
-        self._schedule(self.month - self.plan_month if self.plan is not None else -1)
+        self.pending_events = [e for e in self.pending_events if e.kind != "mars_departure"]
+        self._plan_and_schedule()
 
     # ---- injected disruptions (the console's entry point) --------------------------------------
     def inject(self, kind: str, target: str, duration_days: float = 0.0, start: dt.date | None = None) -> Event:

@@ -86,11 +86,14 @@ class RunFolder:
         _atomic_write(self.path / RUN_FILE, _json_bytes(meta))
         self.checkpoint(model)
 
+    def check_resumable(self) -> None:
+        if not (self.path / CHECKPOINT).exists():
+            raise CislinkError(f"{self.path} holds no run to resume (no {CHECKPOINT}); start one with --out")
+
     def load(self) -> CislinkModel:
         """The model at its last checkpoint; parts written after it are removed."""
+        self.check_resumable()
         cp = self.path / CHECKPOINT
-        if not cp.exists():
-            raise CislinkError(f"{self.path} holds no run to resume (no {CHECKPOINT}); start one with --out")
         try:
             model: CislinkModel = pickle.loads(cp.read_bytes())
         except Exception as exc:

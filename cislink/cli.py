@@ -260,10 +260,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from cislink.agents.run import RunFolder, run
 
     if args.resume:
-        if args.out or args.policy or args.seed is not None or args.scenario is not None:
-            raise CislinkError(
-                "--resume DIR continues a run as it was started; give no SCENARIO, --out, --policy or --seed"
-            )
+        _refuse_settings_on_resume(args)
         folder = RunFolder(Path(args.resume))
         model = folder.load()
         if args.months is not None and args.months != model.months:
@@ -323,17 +320,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_console(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from cislink.agents.run import RunFolder
     from cislink.console.app import CislinkApp, default_folder
     from cislink.console.session import Session
 
     if args.resume:
-        if args.out or args.policy or args.seed is not None or args.scenario is not None or args.months:
-            raise CislinkError(
-                "--resume DIR reopens a run as it was started; give no SCENARIO, --out, --policy, --seed or --months"
-            )
+        _refuse_settings_on_resume(args, months=True)
         folder = Path(args.resume)
-        if not (folder / "checkpoint.pkl").exists():
-            raise CislinkError(f"{folder} holds no run to resume (no checkpoint.pkl); start one with --out")
+        RunFolder(folder).check_resumable()
         label = str(folder)
 
         def make(status: Callable[[str], None]) -> Session:
@@ -343,8 +337,6 @@ def _cmd_console(args: argparse.Namespace) -> int:
     else:
         scenario = _load_scenario_arg(args.scenario or "reference-2035")
         folder = Path(args.out) if args.out else default_folder(scenario.name)
-        from cislink.agents.run import RunFolder
-
         RunFolder(folder).check_free()
         from cislink.agents.policy import policy_def
 
@@ -447,6 +439,24 @@ def _cmd_wargame(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_settings_on_resume(args: argparse.Namespace, months: bool = False) -> None:
+    """A resumed run goes on as it was started: refuse new settings alongside --resume."""
+    given = args.out or args.policy or args.seed is not None or args.scenario is not None
+    if given or (months and args.months):
+        extra = ", --seed or --months" if months else " or --seed"
+        raise CislinkError(
+            f"--resume DIR goes on with a run as it was started; give no SCENARIO, --out, --policy{extra}"
+        )
+
+
+def _add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """The scenario and run settings ``run`` and ``console`` share."""
+    p.add_argument("scenario", nargs="?", default=None, help="scenario file or bundled name (default reference-2035)")
+    p.add_argument("--months", type=_months_arg, metavar="N", help="months to run (default: the scenario's)")
+    p.add_argument("--policy", metavar="P", help="policy from the scenario's [[policies]] (default: its policy)")
+    p.add_argument("--seed", type=_seed_arg, metavar="S", help="random seed (default: the scenario's)")
+
+
 def _months_arg(text: str) -> int:
     value = _positive_int(text)
     if value > 600:
@@ -510,11 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="operate the network day by day with monthly re-planning, disruptions and a mass ledger",
         description="Run the scenario headless; the run folder is written and checkpointed every month.",
     )
-    p.add_argument("scenario", nargs="?", default=None, help="scenario file or bundled name (default reference-2035)")
-    p.add_argument("--months", type=_months_arg, metavar="N", help="months to run (default: the scenario's)")
+    _add_run_arguments(p)
     p.add_argument("--out", metavar="DIR", help="run folder to write (must not hold a run)")
-    p.add_argument("--policy", metavar="P", help="policy from the scenario's [[policies]] (default: its policy)")
-    p.add_argument("--seed", type=_seed_arg, metavar="S", help="random seed (default: the scenario's)")
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last month-end checkpoint")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--debug", action="store_true", help="check the mass ledger every simulated day")
@@ -525,11 +532,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="the operator console: watch and steer the network month by month (Textual terminal UI)",
         description="Open the operator console on a scenario (default reference-2035) or reopen a run folder.",
     )
-    p.add_argument("scenario", nargs="?", default=None, help="scenario file or bundled name (default reference-2035)")
-    p.add_argument("--months", type=_months_arg, metavar="N", help="months to run (default: the scenario's)")
+    _add_run_arguments(p)
     p.add_argument("--out", metavar="DIR", help="run folder (default ./cislink-runs/SCENARIO-DATE-TIME)")
-    p.add_argument("--policy", metavar="P", help="policy from the scenario's [[policies]] (default: its policy)")
-    p.add_argument("--seed", type=_seed_arg, metavar="S", help="random seed (default: the scenario's)")
     p.add_argument("--resume", metavar="DIR", help="reopen the run in DIR at its last checkpoint")
     p.set_defaults(handler=_cmd_console)
 

@@ -109,16 +109,14 @@ def run_sweep(
     if todo:
         own = client is None
         cluster = None
-        if client is not None:
-            pass
-        elif scheduler:
+        if own and scheduler:
             try:
                 client = Client(scheduler, timeout="20s")
             except (OSError, TimeoutError) as exc:
                 raise CislinkError(
                     f"--scheduler {scheduler}: cannot connect ({exc}); give a running scheduler"
                 ) from None
-        else:
+        elif own:
             logging.getLogger("distributed").setLevel(logging.WARNING)  # the bar is the progress shown
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,

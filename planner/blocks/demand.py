@@ -33,17 +33,15 @@ def define_demand(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
 
     # a stranded vehicle's propellant (refuel@NODE) must be there at the month's start or come by
     # launch: the window's own trips of that vehicle cannot bring it, since the vehicle is not home
-    refuel = [(n, c, t) for n, c, t in keys if n.startswith(REFUEL_PREFIX) and steps and t == steps[0]]
-    rows = []
-    for name, c, t in refuel:
+    refuel = [
+        (name, c, t)
+        for name, c, t in keys
+        if name.startswith(REFUEL_PREFIX) and steps and t == steps[0] and (inp.demand_node[name], c, t) in m.launched
+    ]
+
+    def refuel_rule(_m: pyo.ConcreteModel, name: str, c: str, t: int) -> object:
         node = inp.demand_node[name]
-        have = inp.initial_stock.get((node, c), 0.0)
-        if hasattr(m, "launched") and (node, c, t) in m.launched:
-            rows.append((name, c, t, node, have))
-    m.refuel_by_launch = pyo.Constraint(
-        range(len(rows)),
-        rule=lambda _m, i: (
-            m.launched[rows[i][3], rows[i][1], rows[i][2]] + m.shortfall[rows[i][0], rows[i][1], rows[i][2]]
-            >= inp.demand[(rows[i][0], rows[i][1], rows[i][2])] - rows[i][4]
-        ),
-    )
+        need = inp.demand[(name, c, t)] - inp.initial_stock.get((node, c), 0.0)
+        return m.launched[node, c, t] + m.shortfall[name, c, t] >= need
+
+    m.refuel_by_launch = pyo.Constraint(refuel, rule=refuel_rule)
