@@ -357,7 +357,7 @@ def _cmd_console(args: argparse.Namespace) -> int:
     root.addHandler(handler)
     from cislink.console import planning
 
-    planning.start()
+    planning.start(folder / "console.log")
     app = CislinkApp(make, label=label)
     try:
         app.run()

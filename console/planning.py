@@ -10,7 +10,9 @@ the console's process already runs threads.
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
@@ -23,10 +25,27 @@ if TYPE_CHECKING:
 _pool: ProcessPoolExecutor | None = None
 
 
+_log_path: str = os.devnull
+
+
+def _quiet_child(log_path: str) -> None:
+    """In the child: standard output, error and logging go to ``log_path``, never to the terminal."""
+    out = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s planner %(name)s: %(message)s")
+
+
 def _executor() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_quiet_child,
+            initargs=(_log_path,),
+        )
         atexit.register(shutdown)
     return _pool
 
@@ -37,14 +56,19 @@ def _warm() -> bool:
     return True
 
 
-def start() -> None:
+def start(log_path: str | os.PathLike[str] | None = None) -> None:
     """Start the planning process (and multiprocessing's resource tracker) now.
 
     Call this before the terminal UI takes over standard output and error: starting a process
     passes those file descriptors on, and the UI's stand-ins for them have none. The child then
-    loads the solver libraries while the console draws its first frame.
+    loads the solver libraries while the console draws its first frame. What the child prints or
+    logs goes to ``log_path`` (default: nowhere), so it never draws over the console.
     """
     from multiprocessing import resource_tracker
+
+    global _log_path
+    if log_path is not None:
+        _log_path = os.fspath(log_path)
 
     resource_tracker.ensure_running()
     _executor().submit(_warm)
