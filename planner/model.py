@@ -15,6 +15,7 @@ import pyomo.environ as pyo
 
 from cislink.planner.blocks.balance import define_balance
 from cislink.planner.blocks.context import Context
+from cislink.planner.blocks.cuts import define_cuts
 from cislink.planner.blocks.demand import define_demand
 from cislink.planner.blocks.isru import define_isru
 from cislink.planner.blocks.launches import define_launches
@@ -34,6 +35,7 @@ BLOCKS = (
     define_isru,
     define_demand,
     define_mars,
+    define_cuts,
     define_storage,
     define_balance,
     define_objective,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from cislink.errors import PlannerError
 from cislink.planner.cases import CASES, SENSITIVITY
+from cislink.planner.decompose import solve_by_month, storage_free
 from cislink.planner.inputs import Segment, build_inputs, demand_events, mars_months
 from cislink.planner.model import build_model
 from cislink.planner.results import Plan, read_plan
@@ -152,10 +153,17 @@ def solve_subsets(
         budget = remaining / (len(subsets) - i)
         t0 = time.perf_counter()
         inp = build_inputs(scenario, network, segments, allowed=frozenset(subset), required=frozenset(subset))
-        m = build_model(inp)
         build_s = time.perf_counter() - t0
+        limited = replace(settings, time_limit_s=budget)
         try:
-            info = solve_checked(m, replace(settings, time_limit_s=budget))
+            if storage_free(inp):
+                m, info, built = solve_by_month(scenario, network, inp, limited)
+            else:
+                built_at = time.perf_counter()
+                m = build_model(inp)
+                built = time.perf_counter() - built_at
+                info = solve_checked(m, limited)
+            build_s += built
         except PlannerError as exc:
             log.warning("%s: %s", label, exc)
             spent = time.perf_counter() - t0 - build_s

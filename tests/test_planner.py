@@ -201,6 +201,20 @@ def test_segmented_study_equals_the_monolithic_model_without_storage(demo, demo_
     assert set(result.plan.launches["month"]) <= set(range(12))
 
 
+def test_month_decomposition_finds_the_monolithic_optimum_with_tugs(demo, demo_net) -> None:
+    # without storage, fleet sizes are all that tie the months together: solving month by month
+    # over the fleet sizes must find the optimum of the whole model, with a bound that proves it
+    result = run_study(demo, demo_net, "tugs", FAST)
+    tug_subset = next(r for r in result.subsets if r.programmes == ("tug",))
+    inp = build_inputs(demo, demo_net, result.segments, allowed=frozenset({"tug"}), required=frozenset({"tug"}))
+    m = build_model(inp)
+    whole = solve_checked(m, FAST)
+    assert whole.mip_gap <= 1e-4
+    assert tug_subset.objective_usd == pytest.approx(whole.objective_usd, rel=1e-3)
+    assert tug_subset.bound_usd <= whole.objective_usd * (1 + 1e-9)
+    assert tug_subset.bound_usd >= whole.objective_usd * (1 - 1e-3)
+
+
 def test_window_uses_stock_already_in_a_depot(demo, demo_net) -> None:
     design = Design(depots={"leo": 20_000.0})
     empty = plan_window(demo, demo_net, WindowState(0, design), months=3, settings=FAST)

@@ -121,14 +121,27 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     if not inp.fixed_costs:
         return
     for v in inp.vehicles:
-        spec = next(x for x in inp.scenario.vehicles if x.name == v)
-        home = next((n for n in (spec.nodes or inp.nodes) if n in inp.infra_price_per_kg), inp.nodes[0])
-        ctx.cost("infrastructure_launch", inp.infra_price_per_kg[home] * spec.empty_kg, m.fleet[v])
-        if spec.role == "tug" and tug is not None:
+        for term, usd in fleet_costs_usd(inp, v).items():
+            ctx.cost(term, usd, m.fleet[v])
+        if inp.vehicle_role[v] == "tug" and tug is not None:
             m.tug_program = pyo.Var(domain=pyo.Binary)
             m.tug_program_link = pyo.Constraint(expr=m.fleet[v] <= tug.max_fleet * m.tug_program)
             if inp.design is not None or "tug" in inp.required:
                 m.tug_program.fix(1)
                 m.fleet[v].setlb(1)
             ctx.cost("ddte", tug.ddte_usd, m.tug_program)
-            ctx.cost("operations", tug.operations_usd_per_year * inp.years, m.fleet[v])
+
+
+def fleet_costs_usd(inp: Inputs, vehicle: str) -> dict[str, float]:
+    """What one more vehicle of a type costs over the horizon, by cost term.
+
+    Its empty mass launched to its first node with an infrastructure price (eq 33), and for tugs the
+    operations cost per tug-year.
+    """
+    spec = next(x for x in inp.scenario.vehicles if x.name == vehicle)
+    home = next((n for n in (spec.nodes or inp.nodes) if n in inp.infra_price_per_kg), inp.nodes[0])
+    out = {"infrastructure_launch": inp.infra_price_per_kg[home] * spec.empty_kg}
+    tug = inp.scenario.infrastructure.tug
+    if spec.role == "tug" and tug is not None:
+        out["operations"] = tug.operations_usd_per_year * inp.years
+    return out

@@ -1,0 +1,76 @@
+"""Valid inequalities: the Earth launches that demand makes unavoidable.
+
+The launch count is what makes the relaxation weak: a linear program flies 0.1 of a launch to
+deliver a quarter's supplies. The model's rows do imply that a demand lump must be launched at most
+``A`` months (the storage limit) before it is due, but only through the balances and storage-age
+rows of every node; the solver's cut generators do not find that chain. These rows state it
+directly, so that rounding cuts (mixed-integer rounding on the launch counts) follow from them.
+
+For every run of demand months ``a..b`` of a segment, the commodities that only Earth can supply
+(everything but what the ISRU plant makes, when one may be built), due in ``a..b`` and not short,
+were launched in months ``a - A .. b`` (only ``a .. b`` when nothing can be stored)::
+
+    sum_{tau in a-A..b} sum_{lv,d} payload_max[lv] * launches[lv, d, tau] + shortfall(a..b) >= demand(a..b)
+
+``payload_max`` is the vehicle's largest payload to any destination, so the row holds whatever the
+routing. Each row is implied by the model's own rows (it removes no plan), and none is added when the
+plan starts with stock on hand, which could serve demand without any launch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import pyomo.environ as pyo
+
+from cislink.planner.blocks.context import Context, Terms, linear
+
+if TYPE_CHECKING:
+    from cislink.planner.inputs import Inputs
+
+
+def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
+    if inp.initial_stock or not inp.launch_options:
+        return
+    made = {c for mix in inp.isru_products.values() for c in mix} if inp.isru_node else set()
+    earth = [c for c in inp.commodities if c not in made]
+    payload_max: dict[str, float] = defaultdict(float)
+    for (lv, _), kg in inp.launch_payload_kg.items():
+        payload_max[lv] = max(payload_max[lv], kg)
+
+    due: dict[int, float] = defaultdict(float)
+    short: dict[int, Terms] = defaultdict(list)
+    for (name, c, t), kg in inp.demand.items():
+        if c in earth:
+            due[t] += kg
+            short[t].append((1.0, m.shortfall[name, c, t]))
+    if hasattr(m, "mars_at"):
+        for t in m.mars_missions:
+            need = min(sum(inp.mars_need.get((n, c), 0.0) for c in earth) for n in inp.mars_nodes)
+            due[t] += need
+            short[t] += [(1.0, m.mars_shortfall[t, c]) for c in earth if (t, c) in m.mars_shortfall]
+    launches_at: dict[int, Terms] = defaultdict(list)
+    for lv, d, t in m.launches:
+        launches_at[t].append((payload_max[lv], m.launches[lv, d, t]))
+
+    age = inp.max_storage_months if inp.storage_nodes else 0
+    rows: dict[tuple[int, ...], tuple[Terms, float]] = {}
+    segment: list[int] = []
+    for step in [*inp.steps, None]:
+        if segment and (step is None or step.prev is None):
+            demand_months = [t for t in segment if due.get(t, 0.0) > 0]
+            for i, a in enumerate(demand_months):
+                for b in demand_months[i:]:
+                    first = max(segment.index(a) - age, 0)
+                    span = tuple(segment[first : segment.index(b) + 1])
+                    kg = sum(due[t] for t in demand_months if a <= t <= b)
+                    if kg > rows.get(span, ((), 0.0))[1]:
+                        terms = [x for tau in span for x in launches_at[tau]]
+                        terms += [x for t in demand_months if a <= t <= b for x in short[t]]
+                        rows[span] = (terms, kg)
+            segment = []
+        if step is not None:
+            segment.append(step.index)
+    keys = sorted(rows)
+    m.launch_cover = pyo.Constraint(range(len(keys)), rule=lambda _m, i: linear(rows[keys[i]][0]) >= rows[keys[i]][1])
