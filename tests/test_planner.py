@@ -215,6 +215,22 @@ def test_month_decomposition_finds_the_monolithic_optimum_with_tugs(demo, demo_n
     assert tug_subset.bound_usd >= whole.objective_usd * (1 - 1e-3)
 
 
+def test_launch_cover_rows_remove_no_plan(demo_net) -> None:
+    # the rows only restate what balances and storage limits imply: the optimum with a depot
+    # (stock carried between months) is the same with and without them, and they are binding-free
+    # for the plan found without them
+    sc = shortened("quick-demo", 6)
+    inp = build_inputs(sc, demo_net, [Segment(0, 6)], allowed=frozenset({"depot"}), required=frozenset({"depot"}))
+    m = build_model(inp)
+    assert len(m.launch_cover) > 0
+    with_rows = solve_model(m, FAST)
+    m.launch_cover.deactivate()
+    without = solve_model(m, FAST)
+    assert with_rows.objective_usd == pytest.approx(without.objective_usd, rel=1e-4)
+    for row in m.launch_cover.values():
+        assert pyo.value(row.body) >= pyo.value(row.lower) - 1e-6
+
+
 def test_window_uses_stock_already_in_a_depot(demo, demo_net) -> None:
     design = Design(depots={"leo": 20_000.0})
     empty = plan_window(demo, demo_net, WindowState(0, design), months=3, settings=FAST)

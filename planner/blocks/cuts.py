@@ -13,8 +13,12 @@ were launched in months ``a - A .. b`` (only ``a .. b`` when nothing can be stor
     sum_{tau in a-A..b} sum_{lv,d} payload_max[lv] * launches[lv, d, tau] + shortfall(a..b) >= demand(a..b)
 
 ``payload_max`` is the vehicle's largest payload to any destination, so the row holds whatever the
-routing. Each row is implied by the model's own rows (it removes no plan), and none is added when the
-plan starts with stock on hand, which could serve demand without any launch.
+routing. Where in-space vehicles do not link every node (no tugs, say), the same rows are written
+per group of demand nodes with the launches to the destinations that can reach them (a LEO station
+without tugs is supplied by LEO launches only) and the payload to each such destination.
+
+Each row is implied by the model's own rows (it removes no plan), and none is added when the plan
+starts with stock on hand, which could serve demand without any launch.
 """
 
 from __future__ import annotations
@@ -38,39 +42,67 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     payload_max: dict[str, float] = defaultdict(float)
     for (lv, _), kg in inp.launch_payload_kg.items():
         payload_max[lv] = max(payload_max[lv], kg)
+    everywhere = frozenset(inp.launch_nodes)
+    reach = _launch_sources(inp)
 
-    due: dict[int, float] = defaultdict(float)
-    short: dict[int, Terms] = defaultdict(list)
+    # demand due per (group of launch destinations that can supply it, step), and its shortfall
+    due: dict[tuple[frozenset[str], int], float] = defaultdict(float)
+    short: dict[tuple[frozenset[str], int], Terms] = defaultdict(list)
+    groups = {everywhere} | {s for s in reach.values() if s}
     for (name, c, t), kg in inp.demand.items():
         if c in earth:
-            due[t] += kg
-            short[t].append((1.0, m.shortfall[name, c, t]))
+            sources = reach.get(inp.demand_node[name], everywhere)
+            for g in groups:
+                if sources <= g:
+                    due[(g, t)] += kg
+                    short[(g, t)].append((1.0, m.shortfall[name, c, t]))
     if hasattr(m, "mars_at"):
         for t in m.mars_missions:
-            need = min(sum(inp.mars_need.get((n, c), 0.0) for c in earth) for n in inp.mars_nodes)
-            due[t] += need
-            short[t] += [(1.0, m.mars_shortfall[t, c]) for c in earth if (t, c) in m.mars_shortfall]
-    launches_at: dict[int, Terms] = defaultdict(list)
-    for lv, d, t in m.launches:
-        launches_at[t].append((payload_max[lv], m.launches[lv, d, t]))
+            due[(everywhere, t)] += min(sum(inp.mars_need.get((n, c), 0.0) for c in earth) for n in inp.mars_nodes)
+            short[(everywhere, t)] += [(1.0, m.mars_shortfall[t, c]) for c in earth if (t, c) in m.mars_shortfall]
+
+    def launch_terms(g: frozenset[str], t: int) -> Terms:
+        return [
+            (payload_max[lv] if g == everywhere else inp.launch_payload_kg[(lv, d)], m.launches[lv, d, t])
+            for lv, d, tt in m.launches
+            if tt == t and d in g
+        ]
 
     age = inp.max_storage_months if inp.storage_nodes else 0
-    rows: dict[tuple[int, ...], tuple[Terms, float]] = {}
+    rows: dict[tuple[frozenset[str], tuple[int, ...]], tuple[Terms, float]] = {}
     segment: list[int] = []
     for step in [*inp.steps, None]:
         if segment and (step is None or step.prev is None):
-            demand_months = [t for t in segment if due.get(t, 0.0) > 0]
-            for i, a in enumerate(demand_months):
-                for b in demand_months[i:]:
-                    first = max(segment.index(a) - age, 0)
-                    span = tuple(segment[first : segment.index(b) + 1])
-                    kg = sum(due[t] for t in demand_months if a <= t <= b)
-                    if kg > rows.get(span, ((), 0.0))[1]:
-                        terms = [x for tau in span for x in launches_at[tau]]
-                        terms += [x for t in demand_months if a <= t <= b for x in short[t]]
-                        rows[span] = (terms, kg)
+            for g in groups:
+                demand_months = [t for t in segment if due.get((g, t), 0.0) > 0]
+                for i, a in enumerate(demand_months):
+                    for b in demand_months[i:]:
+                        first = max(segment.index(a) - age, 0)
+                        span = tuple(segment[first : segment.index(b) + 1])
+                        kg = sum(due[(g, t)] for t in demand_months if a <= t <= b)
+                        if kg > rows.get((g, span), ((), 0.0))[1]:
+                            terms = [x for tau in span for x in launch_terms(g, tau)]
+                            terms += [x for t in demand_months if a <= t <= b for x in short[(g, t)]]
+                            rows[(g, span)] = (terms, kg)
             segment = []
         if step is not None:
             segment.append(step.index)
-    keys = sorted(rows)
+    keys = sorted(rows, key=lambda k: (sorted(k[0]), k[1]))
     m.launch_cover = pyo.Constraint(range(len(keys)), rule=lambda _m, i: linear(rows[keys[i]][0]) >= rows[keys[i]][1])
+
+
+def _launch_sources(inp: Inputs) -> dict[str, frozenset[str]]:
+    """For each node, the launch destinations from which some in-space vehicle can bring goods to it."""
+    forward: dict[str, set[str]] = defaultdict(set)
+    for va in inp.vehicle_arcs:
+        forward[va.origin].add(va.destination)
+    sources: dict[str, set[str]] = defaultdict(set)
+    for d in inp.launch_nodes:
+        seen, todo = {d}, [d]
+        while todo:
+            for nxt in forward[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        for n in seen:
+            sources[n].add(d)
+    return {n: frozenset(s) for n, s in sources.items()}
