@@ -74,12 +74,15 @@ def relative_gap(objective: float, bound: float) -> float:
     return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
 
 
-def solve_model(m: pyo.ConcreteModel, settings: SolverSettings) -> SolveInfo:
-    """Solve ``m`` in place and load the best plan found; raise PlannerError if there is none."""
+def solve_model(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool = False) -> SolveInfo:
+    """Solve ``m`` in place and load the best plan found; raise PlannerError if there is none.
+
+    With ``warm_start`` (HiGHS), the values the variables hold are handed to the solver as a first plan.
+    """
     settings.check()
     start = time.perf_counter()
     if settings.solver == "highs":
-        status, obj, bound = _solve_highs(m, settings)
+        status, obj, bound = _solve_highs(m, settings, warm_start)
     else:
         status, obj, bound = _solve_scip(m, settings)
     seconds = time.perf_counter() - start
@@ -101,24 +104,25 @@ def _shortfall_vars(m: pyo.ConcreteModel) -> list[Any]:
     return out + (list(m.mars_shortfall.values()) if hasattr(m, "mars_shortfall") else [])
 
 
-def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings) -> SolveInfo:
+def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool = False) -> SolveInfo:
     """Solve, and if the plan leaves demand short, check that claim by solving again without shortfall.
 
     A shortfall is a serious claim ("this station will go without"), and with penalties many orders
     above supply costs the MIP solver's numerics are at their weakest exactly there (HiGHS has been
     seen to prune a root node with cuts and report a plan of pure shortfall as optimal). If the
     re-solve finds a plan that meets all demand at a lower cost, that plan is kept; if it finds none,
-    the shortfall stands.
+    the shortfall stands. The re-solve has what is left of the time limit (at least a tenth of it).
     """
-    info = solve_model(m, settings)
+    info = solve_model(m, settings, warm_start)
     short = _shortfall_vars(m)
     if sum(v.value or 0.0 for v in short) <= 1.0:
         return info
     saved = [(v, v.value) for v in m.component_data_objects(pyo.Var, descend_into=True)]
     for v in short:
         v.fix(0.0)
+    left = max(settings.time_limit_s - info.solve_seconds, settings.time_limit_s / 10.0)
     try:
-        again = solve_model(m, settings)
+        again = solve_model(m, replace(settings, time_limit_s=left))
     except PlannerError:
         again = None
     finally:
@@ -145,7 +149,7 @@ def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings) -> SolveInfo:
 _highs_threads: int | None = None
 
 
-def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | None, float]:
+def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = False) -> tuple[str, float | None, float]:
     import highspy
     from pyomo.contrib.appsi.solvers import Highs
 
@@ -159,6 +163,7 @@ def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | 
     if not opt.available():
         raise PlannerError("HiGHS is not available: install highspy (pip install highspy)")
     opt.config.load_solution = False
+    opt.config.warmstart = warm_start
     opt.config.time_limit = s.time_limit_s
     opt.config.mip_gap = s.mip_gap
     opt.highs_options = {"threads": s.threads, "random_seed": s.seed, "mip_rel_gap": s.mip_gap}

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field, replace
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
+import pyomo.environ as pyo
+
 from cislink.errors import PlannerError
 from cislink.planner.cases import CASES, SENSITIVITY
 from cislink.planner.decompose import solve_by_month, storage_free
@@ -145,6 +147,7 @@ def solve_subsets(
     segments, months_of_step = representative_segments(scenario)
     deadline = time.perf_counter() + settings.time_limit_s
     out: dict[tuple[str, ...], tuple[SubsetResult, Plan | None]] = {}
+    values: dict[tuple[str, ...], dict[tuple[str, Any], float]] = {}
     for i, subset in enumerate(subsets):
         label = "+".join(subset) or "no infrastructure"
         if progress:
@@ -162,7 +165,10 @@ def solve_subsets(
                 built_at = time.perf_counter()
                 m = build_model(inp)
                 built = time.perf_counter() - built_at
-                info = solve_checked(m, limited)
+                donor = _best_solved_within(subset, out, values)
+                if donor is not None:
+                    start_from(m, values[donor])
+                info = solve_checked(m, limited, warm_start=donor is not None)
             build_s += built
         except PlannerError as exc:
             log.warning("%s: %s", label, exc)
@@ -171,7 +177,51 @@ def solve_subsets(
             continue
         result = SubsetResult(subset, info.objective_usd, info.bound_usd, info.status, build_s, info.solve_seconds)
         out[subset] = (result, read_plan(m, inp, info, build_s, months_of_step))
+        values[subset] = plan_values(m)
     return out
+
+
+def _best_solved_within(
+    subset: tuple[str, ...],
+    solved: dict[tuple[str, ...], tuple[SubsetResult, Plan | None]],
+    values: dict[tuple[str, ...], dict[tuple[str, Any], float]],
+) -> tuple[str, ...] | None:
+    """The cheapest solved subset of ``subset``'s programmes: its plan, with the rest built empty, is a first plan."""
+    within = [(r.objective_usd, s) for s, (r, p) in solved.items() if p is not None and set(s) < set(subset)]
+    within = [(obj, s) for obj, s in within if obj is not None and s in values]
+    return min(within)[1] if within else None
+
+
+def plan_values(m: pyo.ConcreteModel) -> dict[tuple[str, Any], float]:
+    """The non-zero variable values of a solved model, by component name and index."""
+    out: dict[tuple[str, Any], float] = {}
+    for var in m.component_objects(pyo.Var, active=True):
+        for index, v in var.items():
+            if v.value:
+                out[(var.local_name, index)] = v.value
+    return out
+
+
+def start_from(m: pyo.ConcreteModel, values: dict[tuple[str, Any], float]) -> None:
+    """Give ``m`` the plan ``values`` of a model with fewer programmes, as a first plan for the solver.
+
+    Variables the other model lacks (stock in a depot, ISRU output) start at zero, within their
+    bounds; a programme that must be built is built empty (one depot of zero capacity, a plant
+    producing nothing), which costs its DDTE and changes nothing else.
+    """
+    for var in m.component_objects(pyo.Var, active=True):
+        for index, v in var.items():
+            if v.fixed:
+                continue
+            value = values.get((var.local_name, index), 0.0)
+            lb, ub = v.lb, v.ub
+            if lb is not None:
+                value = max(value, lb)
+            if ub is not None:
+                value = min(value, ub)
+            v.set_value(value, skip_validation=True)
+    if hasattr(m, "depot_any") and not any((v.value or 0) > 0.5 for v in m.depot_built.values()):
+        next(iter(m.depot_built.values())).set_value(1)
 
 
 def available(scenario: Scenario, programmes: tuple[str, ...]) -> tuple[str, ...]:
