@@ -231,6 +231,26 @@ def test_launch_cover_rows_remove_no_plan(demo_net) -> None:
         assert pyo.value(row.body) >= pyo.value(row.lower) - 1e-6
 
 
+def test_a_subset_with_storage_starts_from_a_feasible_plan_of_a_smaller_one(demo, demo_net) -> None:
+    from cislink.planner.study import plan_values, start_from
+
+    segments = representative_segments(demo)[0]
+    tug = build_inputs(demo, demo_net, segments, allowed=frozenset({"tug"}), required=frozenset({"tug"}))
+    small = build_model(tug)
+    small_info = solve_model(small, FAST)
+    both = frozenset({"tug", "depot"})
+    m = build_model(build_inputs(demo, demo_net, segments, allowed=both, required=both))
+    start_from(m, plan_values(small))
+    for row in m.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(row.body)
+        assert row.lower is None or body >= pyo.value(row.lower) - 1e-5, row.name
+        assert row.upper is None or body <= pyo.value(row.upper) + 1e-5, row.name
+    # the start costs the smaller plan plus the depot programme built empty
+    depot = demo.infrastructure.depot
+    extra = depot.ddte_usd + depot.operations_usd_per_year * demo.planner.horizon_months / 12
+    assert pyo.value(m.total_cost) * 1e6 == pytest.approx(small_info.objective_usd + extra, rel=1e-6)
+
+
 def test_window_uses_stock_already_in_a_depot(demo, demo_net) -> None:
     design = Design(depots={"leo": 20_000.0})
     empty = plan_window(demo, demo_net, WindowState(0, design), months=3, settings=FAST)
