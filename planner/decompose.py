@@ -70,7 +70,6 @@ class _Month:
 
     def __init__(self, inp: Inputs) -> None:
         start = time.perf_counter()
-        self.inp = inp
         self.model = build_model(inp)
         self.build_seconds = time.perf_counter() - start
         self.legs = {(va.vehicle, va.origin, va.destination): va.leg_days for va in inp.vehicle_arcs}

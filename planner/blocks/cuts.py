@@ -61,11 +61,15 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
             due[(everywhere, t)] += min(sum(inp.mars_need.get((n, c), 0.0) for c in earth) for n in inp.mars_nodes)
             short[(everywhere, t)] += [(1.0, m.mars_shortfall[t, c]) for c in earth if (t, c) in m.mars_shortfall]
 
+    launches_at: dict[int, list[tuple[str, str, object]]] = defaultdict(list)
+    for lv, d, t in m.launches:
+        launches_at[t].append((lv, d, m.launches[lv, d, t]))
+
     def launch_terms(g: frozenset[str], t: int) -> Terms:
         return [
-            (payload_max[lv] if g == everywhere else inp.launch_payload_kg[(lv, d)], m.launches[lv, d, t])
-            for lv, d, tt in m.launches
-            if tt == t and d in g
+            (payload_max[lv] if g == everywhere else inp.launch_payload_kg[(lv, d)], x)
+            for lv, d, x in launches_at[t]
+            if d in g
         ]
 
     age = inp.max_storage_months if inp.storage_nodes else 0
