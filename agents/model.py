@@ -638,8 +638,8 @@ class CislinkModel(mesa.Model):
                 owner[(cu.node, c)].append(cu)
         for key, need in need_at.items():
             have = stock.get(key, 0.0)
-            if have >= need:
-                stock[key] = have - need
+            if have >= need - 1e-6:
+                stock[key] = max(have - need, 0.0)
             else:
                 stock[key] = 0.0
                 users = owner[key]
@@ -657,7 +657,13 @@ class CislinkModel(mesa.Model):
             extra,
             self.sells,
             self.refuel_needs_kg(),
+            {t: h for t in sorted(self._vehicle_types()) if (h := self.home(t)) is not None},
         )
+
+    def _vehicle_types(self) -> set[str]:
+        """The vehicle types this run flies: those in service and those still to be placed."""
+        types = {v.vehicle_type for v in self.vehicles} | set(self._vehicles_to_place)
+        return types | {t for t, n in self.design.fleets.items() if n > 0}
 
     def planning_scenario(self) -> Scenario:
         """The scenario as the planner should see it now: embargoed launch vehicles removed."""

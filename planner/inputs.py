@@ -43,6 +43,9 @@ TRIP_TIE_BREAK_USD = 1_000.0
 #: Pseudo-customers for propellant a stranded vehicle needs are named ``refuel@NODE``.
 REFUEL_PREFIX = "refuel@"
 
+#: Longest a commodity may be stored (months) when the scenario has no depot option to say otherwise.
+DEFAULT_STORAGE_MONTHS = 6
+
 INFRASTRUCTURE_KINDS = ("depot", "tug", "isru")
 
 
@@ -165,6 +168,7 @@ class Inputs:
     fixed_costs: bool
     required: frozenset[str] = frozenset()
     notes: list[str] = field(default_factory=list)
+    vehicle_home: dict[str, str] = field(default_factory=dict)  # type -> node every month's tour passes
 
     # ---- derived indexes (filled in __post_init__) --------------------------------------------
     arcs_out: dict[str, list[VehicleArc]] = field(default_factory=dict)
@@ -303,6 +307,7 @@ def build_inputs(
     extra_demand: dict[tuple[str, str], float] | None = None,
     allies: bool = False,
     refuel_kg: dict[tuple[str, str], float] | None = None,
+    homes: dict[str, str] | None = None,
 ) -> Inputs:
     """Precompute the inputs of one planning problem.
 
@@ -318,6 +323,8 @@ def build_inputs(
     ``refuel_kg`` adds kg per (node, commodity) due in the first step at a pseudo-customer named
     ``refuel@NODE``: the propellant a vehicle left away from home needs to fly back (the window
     does not otherwise know where vehicles are, since its trips circulate from home).
+    ``homes`` names, per vehicle type, the node its vehicles start every month from: a month's trips
+    of that type must then include a leg from there (a fleet cannot fly a tour it is not on).
     """
     bad = sorted(set(allowed) - set(INFRASTRUCTURE_KINDS))
     if bad:
@@ -481,7 +488,7 @@ def build_inputs(
         if n not in node_specs or c not in density:
             raise PlannerError(f"initial stock names unknown node or commodity: {n}/{c}")
     storage = [n for n in node_specs if n in depot_nodes or n == isru_node or any(k[0] == n for k in stock0)]
-    max_storage = infra.depot.max_storage_months if infra.depot is not None else 6
+    max_storage = infra.depot.max_storage_months if infra.depot is not None else DEFAULT_STORAGE_MONTHS
 
     # ---- node set -----------------------------------------------------------------------------
     used = set(launch_nodes) | set(demand_node.values()) | set(storage) | set(mars_nodes)
@@ -546,6 +553,7 @@ def build_inputs(
         fixed_costs=fixed_costs,
         required=frozenset(required) & allowed,
         notes=notes,
+        vehicle_home={v: n for v, n in (homes or {}).items() if v in vehicles},
     )
 
 

@@ -2,9 +2,15 @@
 
 The agents call :func:`plan_window` on the first day of every month. Infrastructure already built is
 fixed (``WindowState.design``): capacities decided in past months are never re-opened, so a window
-cannot pay for a depot again or quietly resize it. Stock where it is now is the initial stock; stock
-left at the window's end is valued at a fraction of what it would cost to launch it again, so a
-window does not run its depots dry for lack of a future.
+cannot pay for a depot again or quietly resize it. Stock where it is now is the initial stock.
+
+Stock left at the window's end is valued (at a fraction of what it would cost to launch it again)
+only when the window is too short to see the end of what its executed months deliver: nothing is
+stored longer than the storage limit, so in a window longer than the executed months plus that
+limit, the end stock cannot come from an executed decision and a value on it would only reward the
+look-ahead for hoarding. (It did: valued at the launch price to GEO, food was parked at GEO, and
+with an ISRU plant the plan's value of its end stock outweighed its costs, a negative objective on
+which a relative gap of 1% cannot be reached.)
 
 Only the first ``integer_months`` of a window are executed before the next re-plan, so only they
 carry integer launch and trip counts; the months after are the linear relaxation (fractional
@@ -21,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from cislink.planner.inputs import Design, Segment, build_inputs
+from cislink.planner.inputs import DEFAULT_STORAGE_MONTHS, Design, Segment, build_inputs
 from cislink.planner.model import build_model
 from cislink.planner.results import Plan, read_plan
 from cislink.planner.solve import SolverSettings, solve_checked
@@ -45,6 +51,7 @@ class WindowState:
     extra_demand_kg: dict[tuple[str, str], float] = field(default_factory=dict)
     allies: bool = False
     refuel_kg: dict[tuple[str, str], float] = field(default_factory=dict)
+    homes: dict[str, str] = field(default_factory=dict)
 
 
 def plan_window(
@@ -61,6 +68,9 @@ def plan_window(
     """
     months = months or scenario.planner.window_months
     integer_months = months if integer_months is None else integer_months
+    depot = scenario.infrastructure.depot
+    storage_months = depot.max_storage_months if depot is not None else DEFAULT_STORAGE_MONTHS
+    sees_the_end = months > integer_months + storage_months
     settings = settings or SolverSettings.from_scenario(scenario)
     t0 = time.perf_counter()
     inp = build_inputs(
@@ -69,12 +79,13 @@ def plan_window(
         [Segment(state.month, months)],
         design=state.design,
         initial_stock=state.stocks_kg,
-        terminal_value_fraction=TERMINAL_VALUE_FRACTION,
+        terminal_value_fraction=0.0 if sees_the_end else TERMINAL_VALUE_FRACTION,
         fixed_costs=False,
         isru_availability=state.isru_availability,
         extra_demand=state.extra_demand_kg,
         allies=state.allies,
         refuel_kg=state.refuel_kg,
+        homes=state.homes,
     )
     m = build_model(inp)
     relax_after(m, integer_months)
@@ -84,8 +95,17 @@ def plan_window(
 
 
 def relax_after(m: pyo.ConcreteModel, integer_months: int) -> None:
-    """Make launch and trip counts continuous from step ``integer_months`` on (relax-and-fix)."""
+    """Make every whole-number decision continuous from step ``integer_months`` on (relax-and-fix).
+
+    Launch and trip counts become continuous, and so does the choice of a later Mars mission's
+    supply node (a split between nodes prices the look-ahead; the choice is made whole in the
+    window whose first months hold the mission).
+    """
     for var in (m.launches, m.trips):
         for key, v in var.items():
             if key[-1] >= integer_months:
                 v.domain = pyo.NonNegativeReals
+    if hasattr(m, "mars_at"):
+        for (t, _), v in m.mars_at.items():
+            if t >= integer_months:
+                v.domain = pyo.UnitInterval

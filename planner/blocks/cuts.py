@@ -17,8 +17,13 @@ routing. Where in-space vehicles do not link every node (no tugs, say), the same
 per group of demand nodes with the launches to the destinations that can reach them (a LEO station
 without tugs is supplied by LEO launches only) and the payload to each such destination.
 
-Each row is implied by the model's own rows (it removes no plan), and none is added when the plan
-starts with stock on hand, which could serve demand without any launch.
+A rolling window starts with stock on hand, which can serve demand without any launch: each row's
+demand is reduced by all the Earth-only stock the window starts with, wherever it is (a weaker row,
+but still one the model implies). In a window the first month's row matters most: only that month
+has whole launch counts, and the row tells the solver at once that its residual demand needs a
+whole launch rather than a tenth of one.
+
+Each row is implied by the model's own rows: it removes no plan.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ if TYPE_CHECKING:
 
 
 def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
-    if inp.initial_stock or not inp.launch_options:
+    if not inp.launch_options:
         return
     made = {c for mix in inp.isru_products.values() for c in mix} if inp.isru_node else set()
     earth = [c for c in inp.commodities if c not in made]
@@ -46,7 +51,7 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     reach = _launch_sources(inp)
 
     # demand due per (group of launch destinations that can supply it, step), and its shortfall
-    due: dict[tuple[frozenset[str], int], float] = defaultdict(float)
+    due: dict[tuple[frozenset[str], int, str], float] = defaultdict(float)
     short: dict[tuple[frozenset[str], int], Terms] = defaultdict(list)
     groups = {everywhere} | {s for s in reach.values() if s}
     for (name, c, t), kg in inp.demand.items():
@@ -54,11 +59,12 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
             sources = reach.get(inp.demand_node[name], everywhere)
             for g in groups:
                 if sources <= g:
-                    due[(g, t)] += kg
+                    due[(g, t, c)] += kg
                     short[(g, t)].append((1.0, m.shortfall[name, c, t]))
     if hasattr(m, "mars_at"):
         for t in m.mars_missions:
-            due[(everywhere, t)] += min(sum(inp.mars_need.get((n, c), 0.0) for c in earth) for n in inp.mars_nodes)
+            for c in earth:
+                due[(everywhere, t, c)] += min(inp.mars_need.get((n, c), 0.0) for n in inp.mars_nodes)
             short[(everywhere, t)] += [(1.0, m.mars_shortfall[t, c]) for c in earth if (t, c) in m.mars_shortfall]
 
     launches_at: dict[int, list[tuple[str, str, object]]] = defaultdict(list)
@@ -73,18 +79,40 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         ]
 
     age = inp.max_storage_months if inp.storage_nodes else 0
+    on_hand: dict[str, float] = defaultdict(float)
+    for (_, c), kg in inp.initial_stock.items():
+        on_hand[c] += kg
+    due_months: dict[frozenset[str], set[int]] = defaultdict(set)
+    for g, t, _ in due:
+        due_months[g].add(t)
+
+    # running totals of what is due, so a row's demand is a difference of two of them
+    n_steps = len(inp.steps)
+    upto: dict[tuple[frozenset[str], str], list[float]] = {}
+    for g in groups:
+        for c in earth:
+            acc, run = [0.0], 0.0
+            for t in range(n_steps):
+                run += due.get((g, t, c), 0.0)
+                acc.append(run)
+            upto[(g, c)] = acc
+
+    def residual(g: frozenset[str], a: int, b: int) -> float:
+        """Earth-only demand due in steps a..b that the stock on hand cannot cover, commodity by commodity."""
+        return sum(max(upto[(g, c)][b + 1] - upto[(g, c)][a] - on_hand[c], 0.0) for c in earth)
+
     rows: dict[tuple[frozenset[str], tuple[int, ...]], tuple[Terms, float]] = {}
     segment: list[int] = []
     for step in [*inp.steps, None]:
         if segment and (step is None or step.prev is None):
             for g in groups:
-                demand_months = [t for t in segment if due.get((g, t), 0.0) > 0]
+                demand_months = [t for t in segment if t in due_months[g]]
                 for i, a in enumerate(demand_months):
                     for b in demand_months[i:]:
                         first = max(segment.index(a) - age, 0)
                         span = tuple(segment[first : segment.index(b) + 1])
-                        kg = sum(due[(g, t)] for t in demand_months if a <= t <= b)
-                        if kg > rows.get((g, span), ((), 0.0))[1]:
+                        kg = residual(g, a, b)
+                        if kg > max(rows.get((g, span), ((), 0.0))[1], 1e-6):
                             terms = [x for tau in span for x in launch_terms(g, tau)]
                             terms += [x for t in demand_months if a <= t <= b for x in short[(g, t)]]
                             rows[(g, span)] = (terms, kg)

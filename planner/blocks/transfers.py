@@ -19,8 +19,12 @@ Capacity per trip, aggregated over the month's trips:
 Routing: trips into a node equal trips out of it every month (eq 25), so every vehicle returns to
 where it started; legs longer than a month cannot be flown (eq 26); the month's legs, each with the
 vehicle's turnaround time, fit in the fleet's vehicle-days (eqs 27-28 with the month as the delivery
-window). The fleet size is an integer decision; tugs carry a DDTE cost when any is built, and
-every vehicle's empty mass is launched at the infrastructure price (eq 33).
+window). Where a vehicle type has a home its vehicles start every month from (a rolling window
+knows it), any trip of the month requires a trip out of home, so the month's legs are a tour the
+fleet is on rather than a cycle elsewhere it would first have to fly to.
+
+The fleet size is an integer decision; tugs carry a DDTE cost when any is built, and every
+vehicle's empty mass is launched at the infrastructure price (eq 33).
 """
 
 from __future__ import annotations
@@ -97,6 +101,14 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         circ_keys,
         rule=lambda _m, v, n, t: (
             linear([(1.0, x) for x in inn.get((v, n, t), [])] + [(-1.0, x) for x in out.get((v, n, t), [])]) == 0.0
+        ),
+    )
+    homes = inp.vehicle_home
+    m.home_tour = pyo.Constraint(
+        [(v, o, d, t) for v, o, d, t in m.trip_index if v in homes and o != homes[v] and d != homes[v]],
+        rule=lambda _m, v, o, d, t: (
+            linear([(1.0, m.trips[v, o, d, t])] + [(-m.trips[v, o, d, t].ub, x) for x in out.get((v, homes[v], t), [])])
+            <= 0.0
         ),
     )
     m.fleet_days = pyo.Constraint(
