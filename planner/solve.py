@@ -1,8 +1,9 @@
 """Solve a planning model with HiGHS (``appsi_highs``, default) or SCIP (``scip_direct``).
 
-The time limit, relative gap, threads and random seed come from the scenario's ``[planner]`` table
-or the caller. The gap reached is always reported. A solver that stops without any plan (a time
-limit hit before the first feasible point, a solver error) raises :class:`PlannerError` with a
+The time limit, relative gap (and, for rolling windows, an absolute gap in USD), threads and random
+seed come from the scenario's ``[planner]`` table or the caller. The gap reached is always
+reported. A solver that stops without any plan (a time limit hit before the first feasible point,
+a solver error) raises :class:`PlannerError` with a
 message saying what to change; results are only ever read after a plan is known to be loaded.
 """
 
@@ -36,6 +37,7 @@ class SolverSettings:
     mip_gap: float = 0.01
     threads: int = 2
     seed: int = 0
+    abs_gap_usd: float = 0.0
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides: Any) -> SolverSettings:
@@ -50,6 +52,8 @@ class SolverSettings:
             raise PlannerError(f"time limit {self.time_limit_s} s: allowed: a positive number of seconds")
         if not 0 < self.mip_gap < 1:
             raise PlannerError(f"gap {self.mip_gap}: allowed: a relative gap between 0 and 1, e.g. 0.01")
+        if not (self.abs_gap_usd >= 0 and math.isfinite(self.abs_gap_usd)):
+            raise PlannerError(f"absolute gap {self.abs_gap_usd} USD: allowed: 0 or more USD")
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,8 @@ def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = Fal
     opt.config.time_limit = s.time_limit_s
     opt.config.mip_gap = s.mip_gap
     opt.highs_options = {"threads": s.threads, "random_seed": s.seed, "mip_rel_gap": s.mip_gap}
+    if s.abs_gap_usd > 0:
+        opt.highs_options["mip_abs_gap"] = s.abs_gap_usd * OBJECTIVE_SCALE
     try:
         res = opt.solve(m)
     except Exception as exc:  # a solver failure is reported, not shown as a traceback
@@ -191,6 +197,8 @@ def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | N
         "randomization/randomseedshift": s.seed,
         "parallel/maxnthreads": s.threads,
     }
+    if s.abs_gap_usd > 0:
+        options["limits/absgap"] = s.abs_gap_usd * OBJECTIVE_SCALE
     try:
         res = opt.solve(m, load_solutions=False, options=options)
     except Exception as exc:

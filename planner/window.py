@@ -22,7 +22,7 @@ from 4-6 s into 0.3-0.6 s with the same first-month launches (``bench/planner.py
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
@@ -72,6 +72,7 @@ def plan_window(
     storage_months = depot.max_storage_months if depot is not None else DEFAULT_STORAGE_MONTHS
     sees_the_end = months > integer_months + storage_months
     settings = settings or SolverSettings.from_scenario(scenario)
+    settings = replace(settings, abs_gap_usd=max(settings.abs_gap_usd, window_abs_gap_usd(scenario)))
     t0 = time.perf_counter()
     inp = build_inputs(
         scenario,
@@ -92,6 +93,18 @@ def plan_window(
     build_s = time.perf_counter() - t0
     info = solve_checked(m, settings)
     return read_plan(m, inp, info, build_s)
+
+
+def window_abs_gap_usd(scenario: Scenario) -> float:
+    """The absolute gap a re-plan stops at: ``window_gap_launches`` of the cheapest launch's price.
+
+    A window's objective is mostly its relaxed look-ahead; its whole-number decisions are the
+    executed month's launches and trips, whose costs come in steps of a launch. Proving the plan
+    within a tenth of the cheapest launch of the best one settles those decisions; chasing 1% of a
+    24-month objective beyond that is the solver proving the look-ahead's pennies.
+    """
+    prices = [lv.price_usd for lv in scenario.launch_vehicles]
+    return scenario.planner.window_gap_launches * min(prices) if prices else 0.0
 
 
 def relax_after(m: pyo.ConcreteModel, integer_months: int) -> None:

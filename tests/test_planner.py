@@ -342,3 +342,56 @@ def test_a_window_writes_off_starting_stock_it_can_no_longer_move(network) -> No
     state = WindowState(0, design, stocks_kg={("lsp", "propellant"): 20_000.0})
     plan = plan_window(ref, network, state, months=9, settings=FAST, integer_months=1)
     assert plan.solve.status == "optimal"
+
+
+def test_cover_rows_with_stock_on_hand_remove_no_plan(demo_net) -> None:
+    # a window starts with stock: its rows count that stock against demand, commodity by
+    # commodity, and still cut off no plan the model allows
+    sc = shortened("quick-demo", 4)
+    stock = {("leo", "food"): 1_500.0, ("nrho", "water"): 800.0, ("leo", "propellant"): 5_000.0}
+    inp = build_inputs(sc, demo_net, [Segment(0, 4)], design=Design(depots={"leo": 20_000.0}), initial_stock=stock)
+    m = build_model(inp)
+    assert len(m.launch_cover) > 0
+    with_rows = solve_model(m, FAST)
+    m.launch_cover.deactivate()
+    without = solve_model(m, FAST)
+    assert with_rows.objective_usd == pytest.approx(without.objective_usd, rel=1e-4)
+    for row in m.launch_cover.values():
+        assert pyo.value(row.body) >= pyo.value(row.lower) - 1e-6
+
+
+def test_a_months_trips_are_a_tour_through_the_vehicles_home(demo, demo_net) -> None:
+    # a tug based at GEO made to fly LEO -> NRHO must also leave GEO that month (the cycle it flies
+    # is one it is on); without a home the same forced leg needs no GEO leg at all
+    sc = shortened("quick-demo", 2)
+
+    def geo_legs(homes):
+        inp = build_inputs(sc, demo_net, [Segment(0, 2)], design=Design(fleets={"tug": 1}), homes=homes)
+        m = build_model(inp)
+        m.trips["tug", "leo", "nrho", 0].fix(1)
+        solve_model(m, FAST)
+        return sum(round(x.value) for (v, o, _, t), x in m.trips.items() if v == "tug" and o == "geo" and t == 0)
+
+    assert geo_legs({}) == 0
+    assert geo_legs({"tug": "geo"}) >= 1
+
+
+def test_only_a_window_shorter_than_the_storage_limit_values_its_end_stock(demo, demo_net) -> None:
+    # in a window longer than the executed month plus the storage limit nothing an executed decision
+    # delivers is left at the end, so end stock has no value there (it would only reward hoarding)
+    design = Design(depots={"leo": 20_000.0})
+    stock = {("leo", c): 3_000.0 for c in ("water", "food", "oxygen", "propellant")}
+    state = WindowState(0, design, stocks_kg=stock)
+    short = plan_window(demo, demo_net, state, months=2, settings=FAST, integer_months=1)
+    long = plan_window(demo, demo_net, state, months=9, settings=FAST, integer_months=1)
+    assert "terminal_stock_value" in short.costs_usd
+    assert long.costs_usd.get("terminal_stock_value", 0.0) == 0.0
+
+
+def test_a_window_stops_at_a_tenth_of_the_cheapest_launch(demo) -> None:
+    from cislink.planner.window import window_abs_gap_usd
+
+    cheapest = min(lv.price_usd for lv in demo.launch_vehicles)
+    assert window_abs_gap_usd(demo) == pytest.approx(0.1 * cheapest)
+    with pytest.raises(PlannerError, match="absolute gap"):
+        SolverSettings(abs_gap_usd=-1.0).check()
