@@ -62,9 +62,18 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
                     due[(g, t, c)] += kg
                     short[(g, t)].append((1.0, m.shortfall[name, c, t]))
     if hasattr(m, "mars_at"):
+        # the least Earth mass any supply node needs; with stock on hand, commodity by commodity
+        # (the stock may cover one commodity of one node's need better than another's)
+        need = inp.mars_need
+        cheapest = min(inp.mars_nodes, key=lambda n: sum(need.get((n, c), 0.0) for c in earth))
         for t in m.mars_missions:
             for c in earth:
-                due[(everywhere, t, c)] += min(inp.mars_need.get((n, c), 0.0) for n in inp.mars_nodes)
+                kg = (
+                    min(need.get((n, c), 0.0) for n in inp.mars_nodes)
+                    if inp.initial_stock
+                    else need.get((cheapest, c), 0.0)
+                )
+                due[(everywhere, t, c)] += kg
             short[(everywhere, t)] += [(1.0, m.mars_shortfall[t, c]) for c in earth if (t, c) in m.mars_shortfall]
 
     launches_at: dict[int, list[tuple[str, str, object]]] = defaultdict(list)
