@@ -488,7 +488,7 @@ def build_inputs(
         if n not in node_specs or c not in density:
             raise PlannerError(f"initial stock names unknown node or commodity: {n}/{c}")
     storage = [n for n in node_specs if n in depot_nodes or n == isru_node or any(k[0] == n for k in stock0)]
-    max_storage = infra.depot.max_storage_months if infra.depot is not None else DEFAULT_STORAGE_MONTHS
+    max_storage = storage_limit_months(scenario)
 
     # ---- node set -----------------------------------------------------------------------------
     used = set(launch_nodes) | set(demand_node.values()) | set(storage) | set(mars_nodes)
@@ -555,6 +555,12 @@ def build_inputs(
         notes=notes,
         vehicle_home={v: n for v, n in (homes or {}).items() if v in vehicles},
     )
+
+
+def storage_limit_months(scenario: Scenario) -> int:
+    """Longest a commodity may be held anywhere (eq 16): the depot option's limit, or the default."""
+    depot = scenario.infrastructure.depot
+    return depot.max_storage_months if depot is not None else DEFAULT_STORAGE_MONTHS
 
 
 def infrastructure_prices(scenario: Scenario, nodes: list[str]) -> dict[str, float]:

@@ -3,8 +3,8 @@
 The time limit, relative gap (and, for rolling windows, an absolute gap in USD), threads and random
 seed come from the scenario's ``[planner]`` table or the caller. The gap reached is always
 reported. A solver that stops without any plan (a time limit hit before the first feasible point,
-a solver error) raises :class:`PlannerError` with a
-message saying what to change; results are only ever read after a plan is known to be loaded.
+a solver error) raises :class:`PlannerError` with a message saying what to change; results are
+only ever read after a plan is known to be loaded.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from cislink.planner.inputs import DEFAULT_STORAGE_MONTHS, Design, Segment, build_inputs
+from cislink.planner.inputs import Design, Segment, build_inputs, storage_limit_months
 from cislink.planner.model import build_model
 from cislink.planner.results import Plan, read_plan
 from cislink.planner.solve import SolverSettings, solve_checked
@@ -68,9 +68,7 @@ def plan_window(
     """
     months = months or scenario.planner.window_months
     integer_months = months if integer_months is None else integer_months
-    depot = scenario.infrastructure.depot
-    storage_months = depot.max_storage_months if depot is not None else DEFAULT_STORAGE_MONTHS
-    sees_the_end = months > integer_months + storage_months
+    sees_the_end = months > integer_months + storage_limit_months(scenario)
     settings = settings or SolverSettings.from_scenario(scenario)
     settings = replace(settings, abs_gap_usd=max(settings.abs_gap_usd, window_abs_gap_usd(scenario)))
     t0 = time.perf_counter()

@@ -215,13 +215,8 @@ def test_month_decomposition_finds_the_monolithic_optimum_with_tugs(demo, demo_n
     assert tug_subset.bound_usd >= whole.objective_usd * (1 - 1e-3)
 
 
-def test_launch_cover_rows_remove_no_plan(demo_net) -> None:
-    # the rows only restate what balances and storage limits imply: the optimum with a depot
-    # (stock carried between months) is the same with and without them, and they are binding-free
-    # for the plan found without them
-    sc = shortened("quick-demo", 6)
-    inp = build_inputs(sc, demo_net, [Segment(0, 6)], allowed=frozenset({"depot"}), required=frozenset({"depot"}))
-    m = build_model(inp)
+def assert_cover_rows_remove_no_plan(m: pyo.ConcreteModel) -> None:
+    """The optimum is the same with and without the rows, and the plan found without them meets them."""
     assert len(m.launch_cover) > 0
     with_rows = solve_model(m, FAST)
     m.launch_cover.deactivate()
@@ -229,6 +224,15 @@ def test_launch_cover_rows_remove_no_plan(demo_net) -> None:
     assert with_rows.objective_usd == pytest.approx(without.objective_usd, rel=1e-4)
     for row in m.launch_cover.values():
         assert pyo.value(row.body) >= pyo.value(row.lower) - 1e-6
+
+
+def test_launch_cover_rows_remove_no_plan(demo_net) -> None:
+    # the rows only restate what balances and storage limits imply: the optimum with a depot
+    # (stock carried between months) is the same with and without them, and they are binding-free
+    # for the plan found without them
+    sc = shortened("quick-demo", 6)
+    inp = build_inputs(sc, demo_net, [Segment(0, 6)], allowed=frozenset({"depot"}), required=frozenset({"depot"}))
+    assert_cover_rows_remove_no_plan(build_model(inp))
 
 
 def test_a_subset_with_storage_starts_from_a_feasible_plan_of_a_smaller_one(demo, demo_net) -> None:
@@ -350,14 +354,7 @@ def test_cover_rows_with_stock_on_hand_remove_no_plan(demo_net) -> None:
     sc = shortened("quick-demo", 4)
     stock = {("leo", "food"): 1_500.0, ("nrho", "water"): 800.0, ("leo", "propellant"): 5_000.0}
     inp = build_inputs(sc, demo_net, [Segment(0, 4)], design=Design(depots={"leo": 20_000.0}), initial_stock=stock)
-    m = build_model(inp)
-    assert len(m.launch_cover) > 0
-    with_rows = solve_model(m, FAST)
-    m.launch_cover.deactivate()
-    without = solve_model(m, FAST)
-    assert with_rows.objective_usd == pytest.approx(without.objective_usd, rel=1e-4)
-    for row in m.launch_cover.values():
-        assert pyo.value(row.body) >= pyo.value(row.lower) - 1e-6
+    assert_cover_rows_remove_no_plan(build_model(inp))
 
 
 def test_a_months_trips_are_a_tour_through_the_vehicles_home(demo, demo_net) -> None:

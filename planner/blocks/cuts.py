@@ -18,10 +18,10 @@ per group of demand nodes with the launches to the destinations that can reach t
 without tugs is supplied by LEO launches only) and the payload to each such destination.
 
 A rolling window starts with stock on hand, which can serve demand without any launch: each row's
-demand is reduced by all the Earth-only stock the window starts with, wherever it is (a weaker row,
-but still one the model implies). In a window the first month's row matters most: only that month
-has whole launch counts, and the row tells the solver at once that its residual demand needs a
-whole launch rather than a tenth of one.
+demand is reduced, commodity by commodity, by all the stock of that commodity the window starts
+with, wherever it is (a weaker row, but still one the model implies). In a window the first
+month's row matters most: only that month has whole launch counts, and the row tells the solver at
+once that its residual demand needs a whole launch rather than a tenth of one.
 
 Each row is implied by the model's own rows: it removes no plan.
 """
