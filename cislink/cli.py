@@ -235,7 +235,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
             print(json.dumps({"cases": summaries, "plot": str(png)}, indent=2))
             return 0
         print(f"Infrastructure sensitivity: {scenario.name}, {scenario.planner.horizon_months} months\n")
-        print(format_table(SENSITIVITY_HEADER, sensitivity_rows(results), right=set(range(1, 11))))
+        print(format_table(SENSITIVITY_HEADER, sensitivity_rows(results), right=set(range(1, 13))))
         print(f"\nchart: {png}\ntables: {out / (scenario.name + '-sensitivity.json')}")
         return 0
     bar = Progress(len(subsets_needed(scenario, (args.infrastructure,))), "study")

@@ -36,6 +36,7 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
         ("tug locations", ", ".join(s["tug_locations"]) or "-"),
         ("Mars vehicle node", ", ".join(s["mars_vehicle_nodes"]) or "-"),
         ("shortfall", f"{s['shortfall_kg']:,.0f} kg"),
+        *_all_built_row(s),
         ("solver", f"{s['solver']} ({s['status']})"),
         ("gap", pct(s["mip_gap"])),
         ("build / solve", f"{s['build_seconds']:.2f} s / {s['solve_seconds']:.1f} s"),
@@ -43,9 +44,18 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def _all_built_row(s: dict[str, Any]) -> list[tuple[str, str]]:
+    built = s.get("all_built")
+    if not built or not built["programmes"] or built["total_cost_usd"] is None:
+        return []
+    return [("all built", f"{usd(built['total_cost_usd'])} with {' + '.join(built['programmes'])} built")]
+
+
 SENSITIVITY_HEADER = (
     "case",
     "total cost",
+    "vs none",
+    "all built",
     "vs none",
     "launches",
     "vs none",
@@ -64,12 +74,16 @@ def sensitivity_rows(results: list[StudyResult]) -> list[tuple[str, ...]]:
     for r in results:
         s = r.summary()
         dc = s["total_cost_usd"] / base["total_cost_usd"] - 1 if base else math.nan
+        built = (s.get("all_built") or {}).get("total_cost_usd")
+        db = built / base["total_cost_usd"] - 1 if base and built else math.nan
         dl = s["earth_launches"] / base["earth_launches"] - 1 if base and base["earth_launches"] else math.nan
         rows.append(
             (
                 r.case,
                 usd(s["total_cost_usd"]),
                 f"{100 * dc:+.0f}%" if math.isfinite(dc) else "-",
+                usd(built),
+                f"{100 * db:+.0f}%" if math.isfinite(db) else "-",
                 str(s["earth_launches"]),
                 f"{100 * dl:+.0f}%" if math.isfinite(dl) else "-",
                 f"{s['earth_launch_mass_kg']:,.0f}",
@@ -101,8 +115,11 @@ def plot_sensitivity(results: list[StudyResult], path: Path) -> Path:
     for b, c in zip(bars, cost, strict=True):
         label = f"${c:,.1f}B" + (f"\n{100 * (c / base - 1):+.0f}%" if base and c != base else "")
         ax1.annotate(label, (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=9)
+    built = [((s.get("all_built") or {}).get("total_cost_usd") or math.nan) / 1e9 for s in summaries]
+    ax1.scatter(range(len(cases)), built, marker="_", s=900, color="black", zorder=3, label="every programme built")
+    ax1.legend(loc="upper right")
     ax1.set_ylabel("total cost over the horizon (USD billion)")
-    ax1.set_ylim(0, max(cost) * 1.25)
+    ax1.set_ylim(0, max([*cost, *(b for b in built if math.isfinite(b))]) * 1.25)
     ax1.set_title(f"Infrastructure sensitivity: {results[0].plan.scenario}")
     ax1.grid(axis="y", alpha=0.3)
     x = range(len(cases))

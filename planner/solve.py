@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOLVERS = ("highs", "scip")
+#: How HiGHS solves the root LP of a MIP (its option ``mip_lp_solver``; node LPs are always simplex).
+ROOT_LP_METHODS = ("choose", "simplex", "ipm")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class SolverSettings:
     threads: int = 2
     seed: int = 0
     abs_gap_usd: float = 0.0
+    root_lp: str = "choose"
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides: Any) -> SolverSettings:
@@ -54,6 +57,8 @@ class SolverSettings:
             raise PlannerError(f"gap {self.mip_gap}: allowed: a relative gap between 0 and 1, e.g. 0.01")
         if not (self.abs_gap_usd >= 0 and math.isfinite(self.abs_gap_usd)):
             raise PlannerError(f"absolute gap {self.abs_gap_usd} USD: allowed: 0 or more USD")
+        if self.root_lp not in ROOT_LP_METHODS:
+            raise PlannerError(f"root LP method '{self.root_lp}': allowed: {', '.join(ROOT_LP_METHODS)}")
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,8 @@ def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = Fal
     opt.config.time_limit = s.time_limit_s
     opt.config.mip_gap = s.mip_gap
     opt.highs_options = {"threads": s.threads, "random_seed": s.seed, "mip_rel_gap": s.mip_gap}
+    if s.root_lp != "choose":
+        opt.highs_options["mip_lp_solver"] = s.root_lp
     if s.abs_gap_usd > 0:
         opt.highs_options["mip_abs_gap"] = s.abs_gap_usd * OBJECTIVE_SCALE
     try:

@@ -50,6 +50,13 @@ def test_sensitivity_writes_a_png_and_one_table(tmp_path, capsys: pytest.Capture
     assert png.stat().st_size > 10_000
     rows = json.loads((tmp_path / "quick-demo-sensitivity.json").read_text())
     assert next(r["case"] for r in rows) == "none"
+    # beside each case's best plan, the cost with every one of its programmes built
+    assert "all built" in out
+    by_case = {r["case"]: r for r in rows}
+    assert by_case["none"]["all_built"]["programmes"] == []
+    assert by_case["tugs+depots"]["all_built"]["programmes"] == ["tug", "depot"]
+    for r in rows:
+        assert r["all_built"]["total_cost_usd"] >= r["total_cost_usd"] * (1 - 1e-9)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pyomo.environ as pyo
 import pytest
@@ -174,6 +175,16 @@ def test_bad_solver_settings_are_named(demo, demo_net) -> None:
         solve_model(m, SolverSettings(solver="cplex"))
     with pytest.raises(PlannerError, match="allowed: a relative gap"):
         solve_model(m, SolverSettings(mip_gap=1.5))
+
+
+def test_root_lp_method_is_checked_and_does_not_change_the_optimum(demo, demo_net) -> None:
+    with pytest.raises(PlannerError, match="root LP method 'barrier': allowed: choose, simplex, ipm"):
+        SolverSettings(root_lp="barrier").check()
+    both = frozenset({"tug", "depot"})
+    inp = build_inputs(demo, demo_net, [Segment(0, 6)], allowed=both, required=both)
+    simplex = solve_model(build_model(inp), FAST)
+    ipm = solve_model(build_model(inp), replace(FAST, root_lp="ipm"))
+    assert ipm.objective_usd == pytest.approx(simplex.objective_usd, rel=1e-4)
 
 
 def test_scip_and_highs_agree(demo, demo_net) -> None:
