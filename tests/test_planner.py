@@ -266,6 +266,30 @@ def test_a_subset_with_storage_starts_from_a_feasible_plan_of_a_smaller_one(demo
     assert pyo.value(m.total_cost) * 1e6 == pytest.approx(small_info.objective_usd + extra, rel=1e-6)
 
 
+def test_time_left_goes_to_the_subset_that_limits_the_gap(demo, demo_net) -> None:
+    # a subset stopped early with a weak bound is solved again from its plan with the time left:
+    # its bound can only rise, its plan can only get cheaper
+    import time
+
+    from cislink.planner.study import SubsetResult, _spend_time_left, plan_values, solve_subsets
+
+    solved = solve_subsets(demo, demo_net, [(), ("depot",)], FAST)
+    segments = representative_segments(demo)[0]
+    first, plan = solved[("depot",)]
+    weak = replace(first, bound_usd=0.0, status="time_limit")
+    solved[("depot",)] = (weak, plan)
+    inp = build_inputs(demo, demo_net, segments, allowed=frozenset({"depot"}), required=frozenset({"depot"}))
+    m = build_model(inp)
+    solve_model(m, FAST)
+    values = {("depot",): plan_values(m)}
+    _spend_time_left(demo, demo_net, segments, FAST, time.perf_counter() + 60, solved, values, None)
+    again, _ = solved[("depot",)]
+    assert isinstance(again, SubsetResult)
+    assert again.objective_usd <= first.objective_usd * (1 + 1e-9)
+    assert 0.0 < again.bound_usd <= again.objective_usd * (1 + 1e-9)
+    assert again.bound_usd >= again.objective_usd * (1 - FAST.mip_gap) - 1.0
+
+
 def test_window_uses_stock_already_in_a_depot(demo, demo_net) -> None:
     design = Design(depots={"leo": 20_000.0})
     empty = plan_window(demo, demo_net, WindowState(0, design), months=3, settings=FAST)
