@@ -44,21 +44,16 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _built_cost(s: dict[str, Any]) -> tuple[float | None, float | None]:
-    """The cost with all of a case's programmes built, or the solver's bound on it when no plan was found."""
-    built = s.get("all_built") or {}
-    return built.get("total_cost_usd"), built.get("at_least_usd")
+def _built_cost(s: dict[str, Any]) -> float | None:
+    """The cost with all of a case's programmes built (``None`` if that subset found no plan)."""
+    return (s.get("all_built") or {}).get("total_cost_usd")
 
 
 def _all_built_row(s: dict[str, Any]) -> list[tuple[str, str]]:
-    built = s.get("all_built")
-    if not built or not built["programmes"]:
+    built, cost = s.get("all_built"), _built_cost(s)
+    if not built or not built["programmes"] or cost is None:
         return []
-    cost, at_least = _built_cost(s)
-    if cost is None and at_least is None:
-        return []
-    shown = usd(cost) if cost is not None else f"at least {usd(at_least)} (no plan found)"
-    return [("all built", f"{shown} with {' + '.join(built['programmes'])} built")]
+    return [("all built", f"{usd(cost)} with {' + '.join(built['programmes'])} built")]
 
 
 SENSITIVITY_HEADER = (
@@ -84,16 +79,16 @@ def sensitivity_rows(results: list[StudyResult]) -> list[tuple[str, ...]]:
     for r in results:
         s = r.summary()
         dc = s["total_cost_usd"] / base["total_cost_usd"] - 1 if base else math.nan
-        built, at_least = _built_cost(s)
-        db = (built or at_least) / base["total_cost_usd"] - 1 if base and (built or at_least) else math.nan
+        built = _built_cost(s)
+        db = built / base["total_cost_usd"] - 1 if base and built else math.nan
         dl = s["earth_launches"] / base["earth_launches"] - 1 if base and base["earth_launches"] else math.nan
         rows.append(
             (
                 r.case,
                 usd(s["total_cost_usd"]),
                 f"{100 * dc:+.0f}%" if math.isfinite(dc) else "-",
-                usd(built) if built else ("≥" + usd(at_least) if at_least else "-"),
-                (f"{100 * db:+.0f}%" if built else f"≥{100 * db:+.0f}%") if math.isfinite(db) else "-",
+                usd(built),
+                f"{100 * db:+.0f}%" if math.isfinite(db) else "-",
                 str(s["earth_launches"]),
                 f"{100 * dl:+.0f}%" if math.isfinite(dl) else "-",
                 f"{s['earth_launch_mass_kg']:,.0f}",
@@ -125,7 +120,7 @@ def plot_sensitivity(results: list[StudyResult], path: Path) -> Path:
     for b, c in zip(bars, cost, strict=True):
         label = f"${c:,.1f}B" + (f"\n{100 * (c / base - 1):+.0f}%" if base and c != base else "")
         ax1.annotate(label, (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=9)
-    built = [(_built_cost(s)[0] or math.nan) / 1e9 for s in summaries]
+    built = [(_built_cost(s) or math.nan) / 1e9 for s in summaries]
     ax1.scatter(range(len(cases)), built, marker="_", s=900, color="black", zorder=3, label="every programme built")
     ax1.legend(loc="upper right")
     ax1.set_ylabel("total cost over the horizon (USD billion)")

@@ -54,6 +54,11 @@ STORAGE_ROOT_LP = "ipm"
 Progress = Callable[[str], None]
 
 
+def with_storage(settings: SolverSettings) -> SolverSettings:
+    """Settings for a subset with storage: its root LP stalls in dual simplex, interior point solves it."""
+    return replace(settings, root_lp=STORAGE_ROOT_LP) if settings.root_lp == "choose" else settings
+
+
 @dataclass
 class SubsetResult:
     """One programme subset of a case: what it cost and how well it was solved."""
@@ -95,8 +100,6 @@ class StudyResult:
                 "programmes": list(built.programmes),
                 "total_cost_usd": built.objective_usd,
                 "mip_gap": relative_gap(built.objective_usd, built.bound_usd) if built.objective_usd else None,
-                "at_least_usd": built.bound_usd if math.isfinite(built.bound_usd) else None,
-                "status": built.status,
             }
         )
         out["segments"] = [
@@ -193,9 +196,7 @@ def solve_subsets(
                 built_at = time.perf_counter()
                 m = build_model(inp)
                 built = time.perf_counter() - built_at
-                if limited.root_lp == "choose":
-                    # the root LP of a model with storage stalls in dual simplex; interior point solves it
-                    limited = replace(limited, root_lp=STORAGE_ROOT_LP)
+                limited = with_storage(limited)
                 donor = _best_solved_within(subset, out, values)
                 if donor is not None:
                     start_from(m, values[donor])
@@ -209,7 +210,7 @@ def solve_subsets(
         result = SubsetResult(subset, info.objective_usd, info.bound_usd, info.status, build_s, info.solve_seconds)
         out[subset] = (result, read_plan(m, inp, info, build_s, months_of_step))
         values[subset] = plan_values(m)
-    _spend_time_left(scenario, network, segments, settings, deadline, out, values, progress)
+    _spend_time_left(scenario, network, segments, months_of_step, settings, deadline, out, values, progress)
     return out
 
 
@@ -221,6 +222,7 @@ def _spend_time_left(
     scenario: Scenario,
     network: Network,
     segments: list[Segment],
+    months_of_step: dict[int, list[int]],
     settings: SolverSettings,
     deadline: float,
     out: dict[tuple[str, ...], tuple[SubsetResult, Plan | None]],
@@ -250,21 +252,19 @@ def _spend_time_left(
     first, _ = out[subset]
     if progress:
         progress(f"solving {'+'.join(subset)} again with {left:.0f} s left")
-    _, months_of_step = representative_segments(scenario)
     inp = build_inputs(scenario, network, segments, allowed=frozenset(subset), required=frozenset(subset))
     if storage_free(inp):  # solved month by month, exactly; a monolithic re-solve would not do better
         return
     m = build_model(inp)
     start_from(m, values[subset])
-    root_lp = STORAGE_ROOT_LP if settings.root_lp == "choose" else settings.root_lp
     try:
-        info = solve_checked(m, replace(settings, time_limit_s=left, root_lp=root_lp), warm_start=True)
+        info = solve_checked(m, with_storage(replace(settings, time_limit_s=left)), warm_start=True)
     except PlannerError as exc:
         log.warning("%s again: %s", "+".join(subset), exc)
         return
     bound = max(first.bound_usd, info.bound_usd)
     seconds = first.solve_seconds + info.solve_seconds
-    if first.objective_usd is not None and first.objective_usd <= info.objective_usd:
+    if first.objective_usd <= info.objective_usd:  # subsets in ``values`` have a plan
         out[subset] = (replace(first, bound_usd=min(bound, first.objective_usd), solve_seconds=seconds), out[subset][1])
         return
     info = replace(info, bound_usd=min(bound, info.objective_usd))

@@ -282,7 +282,8 @@ def test_time_left_goes_to_the_subset_that_limits_the_gap(demo, demo_net) -> Non
     m = build_model(inp)
     solve_model(m, FAST)
     values = {("depot",): plan_values(m)}
-    _spend_time_left(demo, demo_net, segments, FAST, time.perf_counter() + 60, solved, values, None)
+    months_of_step = representative_segments(demo)[1]
+    _spend_time_left(demo, demo_net, segments, months_of_step, FAST, time.perf_counter() + 60, solved, values, None)
     again, _ = solved[("depot",)]
     assert isinstance(again, SubsetResult)
     assert again.objective_usd <= first.objective_usd * (1 + 1e-9)
