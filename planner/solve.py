@@ -113,6 +113,32 @@ def _shortfall_vars(m: pyo.ConcreteModel) -> list[Any]:
     return out + (list(m.mars_shortfall.values()) if hasattr(m, "mars_shortfall") else [])
 
 
+def shortfall_kg(m: pyo.ConcreteModel) -> float:
+    """Demand the plan loaded in ``m`` leaves short, kg (stations, servicers and Mars missions)."""
+    return sum(v.value or 0.0 for v in _shortfall_vars(m))
+
+
+def highs_options(s: SolverSettings) -> dict[str, Any]:
+    """HiGHS options for these settings (objective in millions of USD)."""
+    out: dict[str, Any] = {"threads": s.threads, "random_seed": s.seed, "mip_rel_gap": s.mip_gap}
+    out["time_limit"] = s.time_limit_s
+    if s.root_lp != "choose":
+        out["mip_lp_solver"] = s.root_lp
+    if s.abs_gap_usd > 0:
+        out["mip_abs_gap"] = s.abs_gap_usd * OBJECTIVE_SCALE
+    return out
+
+
+def use_highs_threads(threads: int) -> None:
+    """HiGHS keeps one thread pool per process and refuses to run with another thread count: reset it."""
+    import highspy
+
+    global _highs_threads
+    if _highs_threads is not None and _highs_threads != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _highs_threads = threads
+
+
 def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool = False) -> SolveInfo:
     """Solve, and if the plan leaves demand short, check that claim by solving again without shortfall.
 
@@ -124,7 +150,7 @@ def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bo
     """
     info = solve_model(m, settings, warm_start)
     short = _shortfall_vars(m)
-    if sum(v.value or 0.0 for v in short) <= 1.0:
+    if shortfall_kg(m) <= 1.0:
         return info
     saved = [(v, v.value) for v in m.component_data_objects(pyo.Var, descend_into=True)]
     for v in short:
@@ -159,15 +185,9 @@ _highs_threads: int | None = None
 
 
 def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = False) -> tuple[str, float | None, float]:
-    import highspy
     from pyomo.contrib.appsi.solvers import Highs
 
-    global _highs_threads
-    if _highs_threads is not None and _highs_threads != s.threads:
-        # HiGHS keeps one thread pool per process and refuses to run with another thread count.
-        highspy.Highs.resetGlobalScheduler(True)
-    _highs_threads = s.threads
-
+    use_highs_threads(s.threads)
     opt = Highs()
     if not opt.available():
         raise PlannerError("HiGHS is not available: install highspy (pip install highspy)")
@@ -175,11 +195,7 @@ def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = Fal
     opt.config.warmstart = warm_start
     opt.config.time_limit = s.time_limit_s
     opt.config.mip_gap = s.mip_gap
-    opt.highs_options = {"threads": s.threads, "random_seed": s.seed, "mip_rel_gap": s.mip_gap}
-    if s.root_lp != "choose":
-        opt.highs_options["mip_lp_solver"] = s.root_lp
-    if s.abs_gap_usd > 0:
-        opt.highs_options["mip_abs_gap"] = s.abs_gap_usd * OBJECTIVE_SCALE
+    opt.highs_options = {k: v for k, v in highs_options(s).items() if k != "time_limit"}
     try:
         res = opt.solve(m)
     except Exception as exc:  # a solver failure is reported, not shown as a traceback

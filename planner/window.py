@@ -27,14 +27,19 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
+from cislink.errors import PlannerError
 from cislink.planner.inputs import Design, Segment, build_inputs, storage_limit_months
 from cislink.planner.model import build_model
+from cislink.planner.priced import solve_priced
 from cislink.planner.results import Plan, read_plan
 from cislink.planner.solve import SolverSettings, solve_checked
 
 if TYPE_CHECKING:
     from cislink.orbits.network import Network
     from cislink.scenarios.schema import Scenario
+
+#: How a window with relaxed months is solved (see :func:`plan_window`).
+WINDOW_METHODS = ("priced", "mip")
 
 #: Stock left at a window's end is worth this share of the cheapest launch price per kg to its node.
 TERMINAL_VALUE_FRACTION = 0.5
@@ -61,12 +66,19 @@ def plan_window(
     months: int | None = None,
     settings: SolverSettings | None = None,
     integer_months: int | None = None,
+    method: str | None = None,
 ) -> Plan:
     """Plan months ``state.month`` to ``state.month + months - 1`` with the design fixed.
 
     ``integer_months`` (default: all) months keep integer launches and trips; later ones are relaxed.
+    ``method`` (default: the scenario's ``window_method``): ``"priced"`` solves the integer months
+    alone with the relaxed months priced by duals (:mod:`cislink.planner.priced`), ``"mip"`` the
+    window as one MIP. With all months integer, or with SCIP, the window is one MIP.
     """
     months = months or scenario.planner.window_months
+    method = method or scenario.planner.window_method
+    if method not in WINDOW_METHODS:
+        raise PlannerError(f"window method '{method}': allowed: {', '.join(WINDOW_METHODS)}")
     integer_months = months if integer_months is None else integer_months
     sees_the_end = months > integer_months + storage_limit_months(scenario)
     settings = settings or SolverSettings.from_scenario(scenario)
@@ -89,7 +101,8 @@ def plan_window(
     m = build_model(inp)
     relax_after(m, integer_months)
     build_s = time.perf_counter() - t0
-    info = solve_checked(m, settings)
+    priced = method == "priced" and integer_months < months and settings.solver == "highs"
+    info = solve_priced(m, settings, integer_months) if priced else solve_checked(m, settings)
     return read_plan(m, inp, info, build_s)
 
 

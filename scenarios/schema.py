@@ -259,6 +259,12 @@ class PlannerSettings(_Model):
         default=1,
         description="Months of each re-plan solved with integer launches and trips; later months are relaxed.",
     )
+    window_method: Literal["priced", "mip"] = Field(
+        default="priced",
+        description="How a re-plan is solved: 'priced' solves the executed months alone with the later months "
+        "priced by the relaxation's duals, then the whole window with those decisions fixed; 'mip' solves the "
+        "window as one MIP.",
+    )
     window_gap_launches: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = Field(
         default=0.1,
         description="A re-plan stops once proven within this share of the cheapest launch's price of the best plan "

@@ -106,8 +106,8 @@ def test_depot_loss_loses_its_contents_and_the_planner_stops_using_it() -> None:
 
 
 def test_relay_outage_makes_arriving_vehicles_wait() -> None:
-    m = demo_model(months=2, random_disruptions=False)
-    m.inject("relay_outage", "gateway_relay", 60)
+    m = demo_model(months=3, random_disruptions=False)
+    m.inject("relay_outage", "gateway_relay", 95)
     run(m, None)
     assert m.latency_ms("nrho") == math.inf
     assert m.latency_ms("leo") < 100  # ground stations

@@ -428,3 +428,51 @@ def test_a_window_stops_at_a_tenth_of_the_cheapest_launch(demo) -> None:
     assert window_abs_gap_usd(demo) == pytest.approx(0.1 * cheapest)
     with pytest.raises(PlannerError, match="absolute gap"):
         SolverSettings(abs_gap_usd=-1.0).check()
+
+
+def test_priced_window_decides_whole_launches_and_trips_and_reports_a_true_bound(network) -> None:
+    # the priced look-ahead solves the executed month alone with later months priced by duals, then
+    # the window with those decisions fixed: the executed month stays whole, the reported bound is the
+    # window's relaxation (never above what the exact window MIP proves), and the plan is as cheap as
+    # the MIP's within the window's stopping tolerance (here: a month in which the tug and lander fly)
+    from cislink.planner.window import window_abs_gap_usd
+
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=356_510.0, fleets={"tug": 1, "lander": 1})
+    # where a run of the reference scenario stood on the first day of month 3
+    state = WindowState(
+        3,
+        design,
+        stocks_kg={
+            ("leo", "food"): 696.0,
+            ("llo", "propellant"): 8_323.0,
+            ("llo", "oxygen"): 318.0,
+            ("llo", "water"): 1_272.0,
+            ("eml2", "food"): 6_839.0,
+            ("lsp", "water"): 7_884.0,
+            ("lsp", "oxygen"): 147.0,
+            ("lsp", "propellant"): 21_983.0,
+        },
+        extra_demand_kg={("iss_replacement", "water"): 1_273.0, ("private_station", "water"): 546.0},
+        allies=True,
+        refuel_kg={("eml2", "propellant"): 2_417.0},
+        homes={"tug": "leo", "lander": "lsp"},
+    )
+    kw = {"months": 24, "settings": replace(FAST, mip_gap=1e-3), "integer_months": 1}
+    priced = plan_window(ref, network, state, method="priced", **kw)
+    exact = plan_window(ref, network, state, method="mip", **kw)
+    trips = priced.trips[priced.trips["month"] == 3]
+    assert trips["trips"].sum() > 0 and (trips["trips"] == trips["trips"].round()).all()
+    launches = priced.launches[priced.launches["month"] == 3]
+    assert (launches["count"] == launches["count"].round()).all()
+    assert priced.solve.bound_usd <= exact.solve.objective_usd + 1.0
+    assert priced.solve.bound_usd <= priced.solve.objective_usd + 1.0
+    assert priced.solve.objective_usd <= exact.solve.objective_usd + window_abs_gap_usd(ref)
+    assert priced.shortfall["kg"].sum() <= exact.shortfall["kg"].sum() + 1.0
+
+
+def test_window_method_is_checked(demo, demo_net) -> None:
+    with pytest.raises(PlannerError, match="allowed: priced, mip"):
+        plan_window(demo, demo_net, WindowState(0, Design()), months=2, method="greedy")
+    with pytest.raises(ValueError, match="window_method"):
+        demo.planner.model_validate({**demo.planner.model_dump(), "window_method": "greedy"})

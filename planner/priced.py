@@ -1,0 +1,283 @@
+"""Priced look-ahead: a rolling window's executed months solved alone, the months after priced by duals.
+
+A window with integer months ``0..k-1`` and relaxed months ``k..W-1`` is a small MIP (the executed
+months' launches and trips) coupled to a large LP (the look-ahead). Solved as one MIP, every branch
+and bound node re-solves the whole look-ahead LP, and with a tug the bound stays a launch below the
+best plan: the relaxation flies a tenth of a launch where every whole plan flies one, and proving
+which whole launch is cheapest takes branching the solver cannot afford at that LP size (a 24-month
+window of the reference scenario: 6,000 rows, 10,000 columns, 60 integers; HiGHS finds no plan
+without shortfall in 60 s in one window of twelve).
+
+Write the window as ``min c_e x_e + c_l x_l`` subject to executed rows ``A_ee x_e = b_e`` and rows
+that reach the look-ahead ``A_fe x_e + A_fl x_l = b_f`` (``x_e``: variables of the executed months
+and those of no month; ``x_l``: variables of later months; a row belongs to the look-ahead if any of
+its variables does). With ``y`` the duals of the look-ahead rows in the window's linear relaxation,
+the look-ahead's cost as a function of the executed decisions is bounded below by its supporting
+plane at the relaxation's optimum (linear programming duality):
+
+    V(x_e) >= y (b_f - A_fe x_e) - const,    so the executed months' problem is
+    min (c_e - y A_fe) x_e   subject to   A_ee x_e = b_e,  x_e integer where it must be.
+
+That MIP has the executed months' rows only (a few hundred) and solves in a fraction of a second to a
+few seconds. Its whole-number decisions (launches, trips, the Mars node of a mission in those months)
+are then fixed and the whole window is solved again as an LP, which gives the plan: the executed
+months' continuous flows and the look-ahead are chosen together, with the executed integers exact.
+The price vector is one cut of a Benders decomposition, not the converged one, so the plan is a
+heuristic; its cost is reported against the window's LP relaxation, a true lower bound.
+
+On twelve windows of a run with ISRU, one tug and one lander (``bench/window.py``), the priced plan
+cost within 1% of the best plan the full MIP found in 60 s in ten windows, beat it in two (in one the
+full MIP found only plans with shortfall), and took a median of about 2 s.
+
+If the LP with the executed integers fixed has no solution (stock the look-ahead cannot dispose of,
+say), or leaves demand short where the relaxation did not, the window is solved as one MIP from
+that plan instead, with the remaining time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.repn import generate_standard_repn
+
+from cislink.errors import PlannerError
+from cislink.planner.blocks.objective import OBJECTIVE_SCALE
+from cislink.planner.solve import SolveInfo, highs_options, relative_gap, shortfall_kg, solve_checked, use_highs_threads
+
+if TYPE_CHECKING:
+    import highspy
+
+    from cislink.planner.solve import SolverSettings
+
+log = logging.getLogger(__name__)
+
+#: Constraint components that only restate what other rows imply (see :mod:`cislink.planner.blocks.cuts`).
+VALID_INEQUALITIES = ("launch_cover",)
+
+#: Shortfall (kg) the fixed plan may add to the relaxation's before the window is solved as one MIP.
+SHORTFALL_TOLERANCE_KG = 1.0
+
+Terms = list[tuple[float, Any]]
+
+
+def step_of(index: Any) -> int | None:
+    """The step a variable index refers to: its one integer element, or None (a variable of no month)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    steps = [p for p in parts if isinstance(p, int) and not isinstance(p, bool)]
+    return steps[0] if len(steps) == 1 else None
+
+
+def _linear(expr: Any) -> tuple[Terms, float]:
+    if isinstance(expr, LinearExpression):
+        return list(zip(expr.linear_coefs, expr.linear_vars, strict=True)), float(expr.constant)
+    repn = generate_standard_repn(expr, compute_values=True)
+    if repn.nonlinear_expr is not None or repn.quadratic_vars:
+        raise PlannerError("the priced look-ahead needs a linear model")
+    return list(zip(repn.linear_coefs, repn.linear_vars, strict=True)), float(repn.constant)
+
+
+class _Problem:
+    """A Pyomo model's active rows and objective as arrays HiGHS takes, with the column of each variable."""
+
+    def __init__(self, m: pyo.ConcreteModel) -> None:
+        self.rows = list(m.component_data_objects(pyo.Constraint, active=True, descend_into=True))
+        self.row_terms: list[Terms] = []
+        self.row_lower: list[float] = []
+        self.row_upper: list[float] = []
+        for c in self.rows:
+            terms, const = _linear(c.body)
+            self.row_terms.append(terms)
+            self.row_lower.append(-math.inf if c.lb is None else float(c.lb) - const)
+            self.row_upper.append(math.inf if c.ub is None else float(c.ub) - const)
+        objective = next(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
+        obj_terms, self.obj_constant = _linear(objective.expr)
+        self.cols: list[Any] = []
+        self.col: dict[int, int] = {}
+        for terms in [obj_terms, *self.row_terms]:
+            for _, v in terms:
+                if id(v) not in self.col:
+                    self.col[id(v)] = len(self.cols)
+                    self.cols.append(v)
+        self.cost = np.zeros(len(self.cols))
+        for coef, v in obj_terms:
+            self.cost[self.col[id(v)]] += coef
+
+    def bounds(self, j: int) -> tuple[float, float]:
+        v = self.cols[j]
+        if v.fixed:
+            return float(v.value), float(v.value)
+        return (-math.inf if v.lb is None else float(v.lb)), (math.inf if v.ub is None else float(v.ub))
+
+    def highs(
+        self, settings: SolverSettings, cols: list[int], rows: list[int], cost: np.ndarray, integer: bool
+    ) -> highspy.Highs:
+        """A HiGHS instance of the given columns and rows (rows must use only those columns)."""
+        import highspy
+
+        local = {j: k for k, j in enumerate(cols)}
+        inf = highspy.kHighsInf
+        lo, up = zip(*(self.bounds(j) for j in cols), strict=True) if cols else ((), ())
+        start, index, value = [0], [], []
+        for r in rows:
+            row: dict[int, float] = {}
+            for coef, v in self.row_terms[r]:  # a variable may enter a row twice (cargo that is also fuel)
+                k = local[self.col[id(v)]]
+                row[k] = row.get(k, 0.0) + coef
+            index.extend(row)
+            value.extend(row.values())
+            start.append(len(index))
+        use_highs_threads(settings.threads)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for key, val in highs_options(settings).items():
+            h.setOptionValue(key, val)
+        h.addCols(
+            len(cols),
+            np.asarray(cost, dtype=np.float64),
+            np.clip(np.asarray(lo, dtype=np.float64), -inf, inf),
+            np.clip(np.asarray(up, dtype=np.float64), -inf, inf),
+            0,
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.float64),
+        )
+        h.addRows(
+            len(rows),
+            np.clip(np.asarray([self.row_lower[r] for r in rows], dtype=np.float64), -inf, inf),
+            np.clip(np.asarray([self.row_upper[r] for r in rows], dtype=np.float64), -inf, inf),
+            len(index),
+            np.asarray(start[:-1], dtype=np.int32),
+            np.asarray(index, dtype=np.int32),
+            np.asarray(value, dtype=np.float64),
+        )
+        if integer:
+            whole = [k for k, j in enumerate(cols) if self.cols[j].is_integer() and not self.cols[j].fixed]
+            if whole:
+                h.changeColsIntegrality(
+                    len(whole),
+                    np.asarray(whole, dtype=np.int32),
+                    np.asarray([highspy.HighsVarType.kInteger] * len(whole)),
+                )
+        return h
+
+
+def _optimal(h: highspy.Highs) -> bool:
+    import highspy
+
+    return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+def _has_plan(h: highspy.Highs) -> bool:
+    info = h.getInfo()
+    return bool(info.primal_solution_status == 2 and math.isfinite(info.objective_function_value))
+
+
+def solve_priced(m: pyo.ConcreteModel, settings: SolverSettings, integer_months: int) -> SolveInfo:
+    """Solve window ``m`` in place by the priced look-ahead (module docstring); HiGHS only."""
+    t0 = time.perf_counter()
+    p = _Problem(m)
+    executed = [step_of(v.index()) is None or step_of(v.index()) < integer_months for v in p.cols]
+    ahead = [r for r, terms in enumerate(p.row_terms) if not all(executed[p.col[id(v)]] for _, v in terms)]
+    ahead_set = set(ahead)
+    now = [r for r in range(len(p.rows)) if r not in ahead_set]
+    cuts = {r for r in ahead if p.rows[r].parent_component().local_name in VALID_INEQUALITIES}
+
+    # 1. the window's linear relaxation and the duals of its rows; valid inequalities that reach the
+    # look-ahead are left out: implied by the other rows they change no LP optimum, but a dual on one
+    # would price a launch for its capacity rather than for what it carries
+    every = list(range(len(p.cols)))
+    lp_rows = [r for r in range(len(p.rows)) if r not in cuts]
+    relaxed = p.highs(settings, every, lp_rows, p.cost, integer=False)
+    t_build = time.perf_counter()
+    relaxed.run()
+    t_lp = time.perf_counter()
+    if not _optimal(relaxed):
+        log.warning(
+            "priced window: relaxation %s; solving the window as one MIP",
+            relaxed.modelStatusToString(relaxed.getModelStatus()),
+        )
+        return _fallback(m, settings, t0)
+    bound_usd = (relaxed.getInfo().objective_function_value + p.obj_constant) / OBJECTIVE_SCALE
+    row_dual = relaxed.getSolution().row_dual
+    x_relaxed = list(relaxed.getSolution().col_value)
+    short_relaxed = _shortfall_of(m, p, x_relaxed)
+
+    # 2. the executed months alone, the look-ahead priced by the duals
+    price = p.cost.copy()
+    for k, r in enumerate(lp_rows):
+        y = row_dual[k]
+        if y and r in ahead_set:
+            for coef, v in p.row_terms[r]:
+                price[p.col[id(v)]] -= y * coef
+    mine = [j for j in every if executed[j]]
+    short = p.highs(settings, mine, now, price[mine], integer=True)
+    t_mip0 = time.perf_counter()
+    short.run()
+    t_mip = time.perf_counter()
+    if not _has_plan(short):
+        log.warning("priced window: the executed months found no plan; solving the window as one MIP")
+        return _fallback(m, settings, t0)
+    x_short = short.getSolution().col_value
+
+    # 3. the whole window as an LP with the executed whole numbers fixed (warm: same instance as step 1)
+    for k, j in enumerate(mine):
+        v = p.cols[j]
+        if v.is_integer() and not v.fixed:
+            relaxed.changeColBounds(j, round(x_short[k]), round(x_short[k]))
+    relaxed.setOptionValue("time_limit", max(settings.time_limit_s - (time.perf_counter() - t0), 1.0))
+    relaxed.run()
+    if not _optimal(relaxed):
+        log.warning("priced window: the executed decisions leave the look-ahead without a plan")
+        return _fallback(m, settings, t0)
+    x = list(relaxed.getSolution().col_value)
+    for j, v in enumerate(p.cols):
+        if not v.fixed:
+            v.set_value(x[j], skip_validation=True)
+    _fill_unused(m)
+    objective_usd = (relaxed.getInfo().objective_function_value + p.obj_constant) / OBJECTIVE_SCALE
+    seconds = time.perf_counter() - t0
+    if shortfall_kg(m) > short_relaxed + SHORTFALL_TOLERANCE_KG:
+        log.warning("priced window: the plan leaves %.0f kg short the relaxation did not", shortfall_kg(m))
+        return _fallback(m, settings, t0, warm_start=True)
+    log.info(
+        "priced window: %.6g USD against relaxation %.6g USD in %.2f s (arrays %.2f, relaxation %.2f, "
+        "executed months %.2f, fixed LP %.2f)",
+        objective_usd,
+        bound_usd,
+        seconds,
+        t_build - t0,
+        t_lp - t_build,
+        t_mip - t_mip0,
+        time.perf_counter() - t_mip,
+    )
+    gap = relative_gap(objective_usd, bound_usd)
+    proven = gap <= settings.mip_gap or objective_usd - bound_usd <= settings.abs_gap_usd
+    return SolveInfo("highs", "optimal" if proven else "priced", objective_usd, bound_usd, gap, seconds)
+
+
+def _shortfall_of(m: pyo.ConcreteModel, p: _Problem, x: list[float]) -> float:
+    names = ("shortfall", "mars_shortfall")
+    return sum(x[j] for j, v in enumerate(p.cols) if v.parent_component().local_name in names)
+
+
+def _fill_unused(m: pyo.ConcreteModel) -> None:
+    """Variables in no active row or objective take the value nearest zero their bounds allow."""
+    for v in m.component_data_objects(pyo.Var, descend_into=True):
+        if v.value is None and not v.fixed:
+            lo = v.lb if v.lb is not None else -math.inf
+            hi = v.ub if v.ub is not None else math.inf
+            v.set_value(min(max(0.0, lo), hi), skip_validation=True)
+
+
+def _fallback(m: pyo.ConcreteModel, settings: SolverSettings, t0: float, warm_start: bool = False) -> SolveInfo:
+    spent = time.perf_counter() - t0
+    rest = replace(settings, time_limit_s=max(settings.time_limit_s - spent, settings.time_limit_s / 10))
+    info = solve_checked(m, rest, warm_start=warm_start)
+    return replace(info, solve_seconds=info.solve_seconds + spent)
