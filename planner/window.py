@@ -17,6 +17,11 @@ carry integer launch and trip counts; the months after are the linear relaxation
 launches). That is a relax-and-fix horizon: the executed month is exact, the look-ahead prices the
 future without paying for its combinatorics. On the reference scenario it turns a 24-month window
 from 4-6 s into 0.3-0.6 s with the same first-month launches (``bench/planner.py``).
+
+With a tug that is not enough: the one MIP re-solves the whole look-ahead LP at every node and its
+bound stays a launch below the best plan. By default the executed months are therefore decided by
+the priced look-ahead (:mod:`cislink.planner.priced`): their own small MIP with the look-ahead
+priced by the relaxation's duals, then the window as an LP with those decisions fixed.
 """
 
 from __future__ import annotations
@@ -102,7 +107,10 @@ def plan_window(
     relax_after(m, integer_months)
     build_s = time.perf_counter() - t0
     priced = method == "priced" and integer_months < months and settings.solver == "highs"
-    info = solve_priced(m, settings, integer_months) if priced else solve_checked(m, settings)
+    if priced:
+        info = solve_priced(m, settings, integer_months, shortfall_tolerance_kg=_launch_worth_of_shortfall_kg(scenario))
+    else:
+        info = solve_checked(m, settings)
     return read_plan(m, inp, info, build_s)
 
 
@@ -116,6 +124,12 @@ def window_abs_gap_usd(scenario: Scenario) -> float:
     """
     prices = [lv.price_usd for lv in scenario.launch_vehicles]
     return scenario.planner.window_gap_launches * min(prices) if prices else 0.0
+
+
+def _launch_worth_of_shortfall_kg(scenario: Scenario) -> float:
+    """Shortfall whose penalty is the cheapest launch's price: less is cheaper left short than launched."""
+    prices = [lv.price_usd for lv in scenario.launch_vehicles]
+    return max(min(prices) / scenario.planner.shortfall_penalty_usd_per_kg, 1.0) if prices else 1.0
 
 
 def relax_after(m: pyo.ConcreteModel, integer_months: int) -> None:
