@@ -21,7 +21,7 @@ def test_help_screen(snap_compare, app, settle) -> None:
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -30,7 +30,7 @@ def test_disruption_form(snap_compare, app, settle) -> None:
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("d")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
