@@ -54,7 +54,15 @@ from pyomo.repn import generate_standard_repn
 
 from cislink.errors import PlannerError
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
-from cislink.planner.solve import SolveInfo, highs_options, relative_gap, shortfall_kg, solve_checked, use_highs_threads
+from cislink.planner.solve import (
+    SolveInfo,
+    highs_options,
+    relative_gap,
+    shortfall_kg,
+    shortfall_vars,
+    solve_checked,
+    use_highs_threads,
+)
 
 if TYPE_CHECKING:
     import highspy
@@ -141,6 +149,7 @@ class _Problem:
         h.setOptionValue("output_flag", False)
         for key, val in highs_options(settings).items():
             h.setOptionValue(key, val)
+        h.setOptionValue("time_limit", settings.time_limit_s)
         h.addCols(
             len(cols),
             np.asarray(cost, dtype=np.float64),
@@ -192,7 +201,8 @@ def solve_priced(
     """
     t0 = time.perf_counter()
     p = _Problem(m)
-    executed = [step_of(v.index()) is None or step_of(v.index()) < integer_months for v in p.cols]
+    steps = [step_of(v.index()) for v in p.cols]
+    executed = [t is None or t < integer_months for t in steps]
     ahead = [r for r, terms in enumerate(p.row_terms) if not all(executed[p.col[id(v)]] for _, v in terms)]
     ahead_set = set(ahead)
     now = [r for r in range(len(p.rows)) if r not in ahead_set]
@@ -216,7 +226,7 @@ def solve_priced(
     bound_usd = (relaxed.getInfo().objective_function_value + p.obj_constant) / OBJECTIVE_SCALE
     row_dual = relaxed.getSolution().row_dual
     x_relaxed = list(relaxed.getSolution().col_value)
-    short_relaxed = _shortfall_of(m, p, x_relaxed)
+    short_relaxed = sum(x_relaxed[p.col[id(v)]] for v in shortfall_vars(m) if id(v) in p.col)
 
     # 2. the executed months alone, the look-ahead priced by the duals
     price = p.cost.copy()
@@ -269,11 +279,6 @@ def solve_priced(
     gap = relative_gap(objective_usd, bound_usd)
     proven = gap <= settings.mip_gap or objective_usd - bound_usd <= settings.abs_gap_usd
     return SolveInfo("highs", "optimal" if proven else "priced", objective_usd, bound_usd, gap, seconds)
-
-
-def _shortfall_of(m: pyo.ConcreteModel, p: _Problem, x: list[float]) -> float:
-    names = ("shortfall", "mars_shortfall")
-    return sum(x[j] for j, v in enumerate(p.cols) if v.parent_component().local_name in names)
 
 
 def _fill_unused(m: pyo.ConcreteModel) -> None:

@@ -108,20 +108,20 @@ def solve_model(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool
     return info
 
 
-def _shortfall_vars(m: pyo.ConcreteModel) -> list[Any]:
+def shortfall_vars(m: pyo.ConcreteModel) -> list[Any]:
+    """The model's shortfall variables (stations, servicers and Mars missions)."""
     out = list(m.shortfall.values()) if hasattr(m, "shortfall") else []
     return out + (list(m.mars_shortfall.values()) if hasattr(m, "mars_shortfall") else [])
 
 
 def shortfall_kg(m: pyo.ConcreteModel) -> float:
     """Demand the plan loaded in ``m`` leaves short, kg (stations, servicers and Mars missions)."""
-    return sum(v.value or 0.0 for v in _shortfall_vars(m))
+    return sum(v.value or 0.0 for v in shortfall_vars(m))
 
 
 def highs_options(s: SolverSettings) -> dict[str, Any]:
-    """HiGHS options for these settings (objective in millions of USD)."""
+    """HiGHS options for these settings (objective in millions of USD), the time limit aside."""
     out: dict[str, Any] = {"threads": s.threads, "random_seed": s.seed, "mip_rel_gap": s.mip_gap}
-    out["time_limit"] = s.time_limit_s
     if s.root_lp != "choose":
         out["mip_lp_solver"] = s.root_lp
     if s.abs_gap_usd > 0:
@@ -149,8 +149,8 @@ def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bo
     the shortfall stands. The re-solve has what is left of the time limit (at least a tenth of it).
     """
     info = solve_model(m, settings, warm_start)
-    short = _shortfall_vars(m)
-    if shortfall_kg(m) <= 1.0:
+    short = shortfall_vars(m)
+    if sum(v.value or 0.0 for v in short) <= 1.0:
         return info
     saved = [(v, v.value) for v in m.component_data_objects(pyo.Var, descend_into=True)]
     for v in short:
@@ -195,7 +195,7 @@ def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = Fal
     opt.config.warmstart = warm_start
     opt.config.time_limit = s.time_limit_s
     opt.config.mip_gap = s.mip_gap
-    opt.highs_options = {k: v for k, v in highs_options(s).items() if k != "time_limit"}
+    opt.highs_options = highs_options(s)
     try:
         res = opt.solve(m)
     except Exception as exc:  # a solver failure is reported, not shown as a traceback

@@ -122,14 +122,16 @@ def window_abs_gap_usd(scenario: Scenario) -> float:
     within a tenth of the cheapest launch of the best one settles those decisions; chasing 1% of a
     24-month objective beyond that is the solver proving the look-ahead's pennies.
     """
-    prices = [lv.price_usd for lv in scenario.launch_vehicles]
-    return scenario.planner.window_gap_launches * min(prices) if prices else 0.0
+    return scenario.planner.window_gap_launches * _cheapest_launch_usd(scenario)
 
 
 def _launch_worth_of_shortfall_kg(scenario: Scenario) -> float:
     """Shortfall whose penalty is the cheapest launch's price: less is cheaper left short than launched."""
-    prices = [lv.price_usd for lv in scenario.launch_vehicles]
-    return max(min(prices) / scenario.planner.shortfall_penalty_usd_per_kg, 1.0) if prices else 1.0
+    return max(_cheapest_launch_usd(scenario) / scenario.planner.shortfall_penalty_usd_per_kg, 1.0)
+
+
+def _cheapest_launch_usd(scenario: Scenario) -> float:
+    return min((lv.price_usd for lv in scenario.launch_vehicles), default=0.0)
 
 
 def relax_after(m: pyo.ConcreteModel, integer_months: int) -> None:
