@@ -7,8 +7,11 @@ objective read everything.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
@@ -42,13 +45,32 @@ BLOCKS = (
 )
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (nested uses are fine).
+
+    A model is some 10^5 Pyomo objects allocated in one burst, and every few hundred allocations
+    the collector walks all live objects, the half-built model included. Paused, a 24-month window
+    builds in 0.2-0.3 s instead of 0.5-1.0 s and its arrays are read in 0.1 s instead of up to 0.5 s
+    (``bench/planner.py``). Nothing is leaked: the collector runs again once it is resumed.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_model(inp: Inputs) -> pyo.ConcreteModel:
     """The time-expanded network-flow MILP of ``inp``."""
     start = time.perf_counter()
     m = pyo.ConcreteModel(name=f"cislink-{inp.scenario.name}")
     ctx = Context()
-    for define in BLOCKS:
-        define(m, inp, ctx)
+    with collector_paused():
+        for define in BLOCKS:
+            define(m, inp, ctx)
     m._cislink_inputs = inp
     log.debug("built model with %d steps in %.2f s", len(inp.steps), time.perf_counter() - start)
     return m

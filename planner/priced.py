@@ -45,150 +45,21 @@ import logging
 import math
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
-from pyomo.repn import generate_standard_repn
 
-from cislink.errors import PlannerError
+from cislink.planner.arrays import Problem, has_plan, optimal, step_of
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
-from cislink.planner.solve import (
-    SolveInfo,
-    highs_options,
-    relative_gap,
-    shortfall_kg,
-    shortfall_vars,
-    solve_checked,
-    use_highs_threads,
-)
+from cislink.planner.solve import SolveInfo, relative_gap, shortfall_kg, shortfall_vars, solve_checked
 
 if TYPE_CHECKING:
-    import highspy
-
     from cislink.planner.solve import SolverSettings
 
 log = logging.getLogger(__name__)
 
 #: Constraint components that only restate what other rows imply (see :mod:`cislink.planner.blocks.cuts`).
 VALID_INEQUALITIES = ("launch_cover",)
-
-
-Terms = list[tuple[float, Any]]
-
-
-def step_of(index: Any) -> int | None:
-    """The step a variable index refers to: its one integer element, or None (a variable of no month)."""
-    parts = index if isinstance(index, tuple) else (index,)
-    steps = [p for p in parts if isinstance(p, int) and not isinstance(p, bool)]
-    return steps[0] if len(steps) == 1 else None
-
-
-def _linear(expr: Any) -> tuple[Terms, float]:
-    if isinstance(expr, LinearExpression):
-        return list(zip(expr.linear_coefs, expr.linear_vars, strict=True)), float(expr.constant)
-    repn = generate_standard_repn(expr, compute_values=True)
-    if repn.nonlinear_expr is not None or repn.quadratic_vars:
-        raise PlannerError("the priced look-ahead needs a linear model")
-    return list(zip(repn.linear_coefs, repn.linear_vars, strict=True)), float(repn.constant)
-
-
-class _Problem:
-    """A Pyomo model's active rows and objective as arrays HiGHS takes, with the column of each variable."""
-
-    def __init__(self, m: pyo.ConcreteModel) -> None:
-        self.rows = list(m.component_data_objects(pyo.Constraint, active=True, descend_into=True))
-        self.row_terms: list[Terms] = []
-        self.row_lower: list[float] = []
-        self.row_upper: list[float] = []
-        for c in self.rows:
-            terms, const = _linear(c.body)
-            self.row_terms.append(terms)
-            self.row_lower.append(-math.inf if c.lb is None else float(c.lb) - const)
-            self.row_upper.append(math.inf if c.ub is None else float(c.ub) - const)
-        objective = next(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
-        obj_terms, self.obj_constant = _linear(objective.expr)
-        self.cols: list[Any] = []
-        self.col: dict[int, int] = {}
-        for terms in [obj_terms, *self.row_terms]:
-            for _, v in terms:
-                if id(v) not in self.col:
-                    self.col[id(v)] = len(self.cols)
-                    self.cols.append(v)
-        self.cost = np.zeros(len(self.cols))
-        for coef, v in obj_terms:
-            self.cost[self.col[id(v)]] += coef
-
-    def bounds(self, j: int) -> tuple[float, float]:
-        v = self.cols[j]
-        if v.fixed:
-            return float(v.value), float(v.value)
-        return (-math.inf if v.lb is None else float(v.lb)), (math.inf if v.ub is None else float(v.ub))
-
-    def highs(
-        self, settings: SolverSettings, cols: list[int], rows: list[int], cost: np.ndarray, integer: bool
-    ) -> highspy.Highs:
-        """A HiGHS instance of the given columns and rows (rows must use only those columns)."""
-        import highspy
-
-        local = {j: k for k, j in enumerate(cols)}
-        inf = highspy.kHighsInf
-        lo, up = zip(*(self.bounds(j) for j in cols), strict=True) if cols else ((), ())
-        start, index, value = [0], [], []
-        for r in rows:
-            row: dict[int, float] = {}
-            for coef, v in self.row_terms[r]:  # a variable may enter a row twice (cargo that is also fuel)
-                k = local[self.col[id(v)]]
-                row[k] = row.get(k, 0.0) + coef
-            index.extend(row)
-            value.extend(row.values())
-            start.append(len(index))
-        use_highs_threads(settings.threads)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        for key, val in highs_options(settings).items():
-            h.setOptionValue(key, val)
-        h.setOptionValue("time_limit", settings.time_limit_s)
-        h.addCols(
-            len(cols),
-            np.asarray(cost, dtype=np.float64),
-            np.clip(np.asarray(lo, dtype=np.float64), -inf, inf),
-            np.clip(np.asarray(up, dtype=np.float64), -inf, inf),
-            0,
-            np.zeros(0, dtype=np.int32),
-            np.zeros(0, dtype=np.int32),
-            np.zeros(0, dtype=np.float64),
-        )
-        h.addRows(
-            len(rows),
-            np.clip(np.asarray([self.row_lower[r] for r in rows], dtype=np.float64), -inf, inf),
-            np.clip(np.asarray([self.row_upper[r] for r in rows], dtype=np.float64), -inf, inf),
-            len(index),
-            np.asarray(start[:-1], dtype=np.int32),
-            np.asarray(index, dtype=np.int32),
-            np.asarray(value, dtype=np.float64),
-        )
-        if integer:
-            whole = [k for k, j in enumerate(cols) if self.cols[j].is_integer() and not self.cols[j].fixed]
-            if whole:
-                h.changeColsIntegrality(
-                    len(whole),
-                    np.asarray(whole, dtype=np.int32),
-                    np.asarray([highspy.HighsVarType.kInteger] * len(whole)),
-                )
-        return h
-
-
-def _optimal(h: highspy.Highs) -> bool:
-    import highspy
-
-    return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-
-
-def _has_plan(h: highspy.Highs) -> bool:
-    info = h.getInfo()
-    return bool(info.primal_solution_status == 2 and math.isfinite(info.objective_function_value))
 
 
 def solve_priced(
@@ -200,7 +71,7 @@ def solve_priced(
     short beyond what the relaxation leaves short.
     """
     t0 = time.perf_counter()
-    p = _Problem(m)
+    p = Problem(m)
     steps = [step_of(v.index()) for v in p.cols]
     executed = [t is None or t < integer_months for t in steps]
     ahead = [r for r, terms in enumerate(p.row_terms) if not all(executed[p.col[id(v)]] for _, v in terms)]
@@ -217,7 +88,7 @@ def solve_priced(
     t_build = time.perf_counter()
     relaxed.run()
     t_lp = time.perf_counter()
-    if not _optimal(relaxed):
+    if not optimal(relaxed):
         log.warning(
             "priced window: relaxation %s; solving the window as one MIP",
             relaxed.modelStatusToString(relaxed.getModelStatus()),
@@ -240,7 +111,7 @@ def solve_priced(
     t_mip0 = time.perf_counter()
     short.run()
     t_mip = time.perf_counter()
-    if not _has_plan(short):
+    if not has_plan(short):
         log.warning("priced window: the executed months found no plan; solving the window as one MIP")
         return _fallback(m, settings, t0)
     x_short = short.getSolution().col_value
@@ -252,7 +123,7 @@ def solve_priced(
             relaxed.changeColBounds(j, round(x_short[k]), round(x_short[k]))
     relaxed.setOptionValue("time_limit", max(settings.time_limit_s - (time.perf_counter() - t0), 1.0))
     relaxed.run()
-    if not _optimal(relaxed):
+    if not optimal(relaxed):
         log.warning("priced window: the executed decisions leave the look-ahead without a plan")
         return _fallback(m, settings, t0)
     x = list(relaxed.getSolution().col_value)

@@ -34,7 +34,7 @@ import pyomo.environ as pyo
 
 from cislink.errors import PlannerError
 from cislink.planner.inputs import Design, Segment, build_inputs, storage_limit_months
-from cislink.planner.model import build_model
+from cislink.planner.model import build_model, collector_paused
 from cislink.planner.priced import solve_priced
 from cislink.planner.results import Plan, read_plan
 from cislink.planner.solve import SolverSettings, solve_checked
@@ -88,30 +88,33 @@ def plan_window(
     sees_the_end = months > integer_months + storage_limit_months(scenario)
     settings = settings or SolverSettings.from_scenario(scenario)
     settings = replace(settings, abs_gap_usd=max(settings.abs_gap_usd, window_abs_gap_usd(scenario)))
-    t0 = time.perf_counter()
-    inp = build_inputs(
-        scenario,
-        network,
-        [Segment(state.month, months)],
-        design=state.design,
-        initial_stock=state.stocks_kg,
-        terminal_value_fraction=0.0 if sees_the_end else TERMINAL_VALUE_FRACTION,
-        fixed_costs=False,
-        isru_availability=state.isru_availability,
-        extra_demand=state.extra_demand_kg,
-        allies=state.allies,
-        refuel_kg=state.refuel_kg,
-        homes=state.homes,
-    )
-    m = build_model(inp)
-    relax_after(m, integer_months)
-    build_s = time.perf_counter() - t0
-    priced = method == "priced" and integer_months < months and settings.solver == "highs"
-    if priced:
-        info = solve_priced(m, settings, integer_months, shortfall_tolerance_kg=_launch_worth_of_shortfall_kg(scenario))
-    else:
-        info = solve_checked(m, settings)
-    return read_plan(m, inp, info, build_s)
+    with collector_paused():  # a window allocates a model's worth of objects at once (model.py)
+        t0 = time.perf_counter()
+        inp = build_inputs(
+            scenario,
+            network,
+            [Segment(state.month, months)],
+            design=state.design,
+            initial_stock=state.stocks_kg,
+            terminal_value_fraction=0.0 if sees_the_end else TERMINAL_VALUE_FRACTION,
+            fixed_costs=False,
+            isru_availability=state.isru_availability,
+            extra_demand=state.extra_demand_kg,
+            allies=state.allies,
+            refuel_kg=state.refuel_kg,
+            homes=state.homes,
+        )
+        m = build_model(inp)
+        relax_after(m, integer_months)
+        build_s = time.perf_counter() - t0
+        priced = method == "priced" and integer_months < months and settings.solver == "highs"
+        if priced:
+            info = solve_priced(
+                m, settings, integer_months, shortfall_tolerance_kg=_launch_worth_of_shortfall_kg(scenario)
+            )
+        else:
+            info = solve_checked(m, settings)
+        return read_plan(m, inp, info, build_s)
 
 
 def window_abs_gap_usd(scenario: Scenario) -> float:

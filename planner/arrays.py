@@ -1,0 +1,199 @@
+"""A built Pyomo model as arrays: rows, columns and costs that HiGHS takes directly.
+
+The priced look-ahead (:mod:`cislink.planner.priced`) and the month polish
+(:mod:`cislink.planner.polish`) solve parts of a model (some of its columns and rows, with other
+columns held at their values) many times over. Going through Pyomo for each part would rebuild the
+solver model from expressions every time; the arrays are read once and each part is cut from them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.repn import generate_standard_repn
+
+from cislink.errors import PlannerError
+from cislink.planner.model import collector_paused
+from cislink.planner.solve import highs_options, use_highs_threads
+
+if TYPE_CHECKING:
+    import highspy
+
+    from cislink.planner.solve import SolverSettings
+
+Terms = list[tuple[float, Any]]
+
+_NUMBERS = (int, float)
+
+
+def step_of(index: Any) -> int | None:
+    """The step a variable index refers to: its one integer element, or None (a variable of no month)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    steps = [p for p in parts if isinstance(p, int) and not isinstance(p, bool)]
+    return steps[0] if len(steps) == 1 else None
+
+
+def linear_terms(expr: Any) -> tuple[Terms, float]:
+    """``(coefficient, variable)`` pairs and the constant of a linear expression."""
+    if isinstance(expr, LinearExpression):
+        terms: Terms = []
+        constant = 0.0
+        for arg in expr.args:  # the model's rows are built as sums of monomials (blocks.context.linear)
+            if arg.__class__ is MonomialTermExpression and arg.args[0].__class__ in _NUMBERS:
+                coef, var = arg.args
+                terms.append((float(coef), var))
+            elif arg.__class__ in _NUMBERS:
+                constant += arg
+            else:
+                break
+        else:
+            return terms, constant
+    repn = generate_standard_repn(expr, compute_values=True)
+    if repn.nonlinear_expr is not None or repn.quadratic_vars:
+        raise PlannerError("the model must be linear to be solved in parts")
+    return list(zip(repn.linear_coefs, repn.linear_vars, strict=True)), float(repn.constant)
+
+
+class Problem:
+    """A Pyomo model's active rows and objective as arrays HiGHS takes, with the column of each variable."""
+
+    def __init__(self, m: pyo.ConcreteModel) -> None:
+        with collector_paused():
+            self._read(m)
+
+    def _read(self, m: pyo.ConcreteModel) -> None:
+        self.rows = list(m.component_data_objects(pyo.Constraint, active=True, descend_into=True))
+        self.row_terms: list[Terms] = []
+        self.row_lower: list[float] = []
+        self.row_upper: list[float] = []
+        for c in self.rows:
+            lb, body, ub = c.to_bounded_expression(evaluate_bounds=True)
+            terms, const = linear_terms(body)
+            self.row_terms.append(terms)
+            self.row_lower.append(-math.inf if lb is None else float(lb) - const)
+            self.row_upper.append(math.inf if ub is None else float(ub) - const)
+        objective = next(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
+        obj_terms, self.obj_constant = linear_terms(objective.expr)
+        self.cols: list[Any] = []
+        self.col: dict[int, int] = {}
+        for terms in [obj_terms, *self.row_terms]:
+            for _, v in terms:
+                if id(v) not in self.col:
+                    self.col[id(v)] = len(self.cols)
+                    self.cols.append(v)
+        self.cost = np.zeros(len(self.cols))
+        for coef, v in obj_terms:
+            self.cost[self.col[id(v)]] += coef
+
+    def row_of(self, r: int) -> dict[int, float]:
+        """Row ``r`` as column -> coefficient (a variable may enter a row twice: cargo that is also fuel)."""
+        row: dict[int, float] = {}
+        for coef, v in self.row_terms[r]:
+            j = self.col[id(v)]
+            row[j] = row.get(j, 0.0) + coef
+        return row
+
+    def bounds(self, j: int) -> tuple[float, float]:
+        v = self.cols[j]
+        if v.fixed:
+            return float(v.value), float(v.value)
+        return (-math.inf if v.lb is None else float(v.lb)), (math.inf if v.ub is None else float(v.ub))
+
+    def whole(self, j: int) -> bool:
+        """Whether column ``j`` must take a whole value (and is free to move)."""
+        v = self.cols[j]
+        return v.is_integer() and not v.fixed
+
+    def values(self) -> np.ndarray:
+        """The model's current values by column (zero where a variable has none)."""
+        return np.array([v.value or 0.0 for v in self.cols], dtype=np.float64)
+
+    def load(self, x: np.ndarray) -> None:
+        """Write column values ``x`` back into the model's variables."""
+        for j, v in enumerate(self.cols):
+            if not v.fixed:
+                v.set_value(float(x[j]), skip_validation=True)
+
+    def highs(
+        self,
+        settings: SolverSettings,
+        cols: list[int],
+        rows: list[int],
+        cost: np.ndarray,
+        integer: bool,
+        held: np.ndarray | None = None,
+    ) -> highspy.Highs:
+        """A HiGHS instance of the given columns and rows.
+
+        Columns a row uses that are not among ``cols`` are held at their value in ``held`` (moved to
+        the row's bounds); without ``held``, rows must use only ``cols``.
+        """
+        import highspy
+
+        local = {j: k for k, j in enumerate(cols)}
+        inf = highspy.kHighsInf
+        lo, up = zip(*(self.bounds(j) for j in cols), strict=True) if cols else ((), ())
+        start, index, value, row_lo, row_up = [0], [], [], [], []
+        for r in rows:
+            shift = 0.0
+            for j, coef in self.row_of(r).items():
+                k = local.get(j)
+                if k is None:
+                    if held is None:
+                        raise KeyError(f"row {self.rows[r].name} uses a column outside the part")
+                    shift += coef * held[j]
+                else:
+                    index.append(k)
+                    value.append(coef)
+            start.append(len(index))
+            row_lo.append(self.row_lower[r] - shift)
+            row_up.append(self.row_upper[r] - shift)
+        use_highs_threads(settings.threads)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for key, val in highs_options(settings).items():
+            h.setOptionValue(key, val)
+        h.setOptionValue("time_limit", settings.time_limit_s)
+        h.addCols(
+            len(cols),
+            np.asarray(cost, dtype=np.float64),
+            np.clip(np.asarray(lo, dtype=np.float64), -inf, inf),
+            np.clip(np.asarray(up, dtype=np.float64), -inf, inf),
+            0,
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.float64),
+        )
+        h.addRows(
+            len(rows),
+            np.clip(np.asarray(row_lo, dtype=np.float64), -inf, inf),
+            np.clip(np.asarray(row_up, dtype=np.float64), -inf, inf),
+            len(index),
+            np.asarray(start[:-1], dtype=np.int32),
+            np.asarray(index, dtype=np.int32),
+            np.asarray(value, dtype=np.float64),
+        )
+        if integer:
+            whole = [k for k, j in enumerate(cols) if self.whole(j)]
+            if whole:
+                h.changeColsIntegrality(
+                    len(whole),
+                    np.asarray(whole, dtype=np.int32),
+                    np.asarray([highspy.HighsVarType.kInteger] * len(whole)),
+                )
+        return h
+
+
+def optimal(h: highspy.Highs) -> bool:
+    import highspy
+
+    return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+def has_plan(h: highspy.Highs) -> bool:
+    info = h.getInfo()
+    return bool(info.primal_solution_status == 2 and math.isfinite(info.objective_function_value))
