@@ -37,6 +37,7 @@ from cislink.planner.cases import CASES, SENSITIVITY
 from cislink.planner.decompose import solve_by_month, storage_free
 from cislink.planner.inputs import Segment, build_inputs, demand_events, mars_months
 from cislink.planner.model import build_model
+from cislink.planner.polish import polish
 from cislink.planner.results import Plan, read_plan
 from cislink.planner.solve import SolveInfo, SolverSettings, relative_gap, solve_checked
 
@@ -214,6 +215,13 @@ def solve_subsets(
     return out
 
 
+#: At most this share of the time left at the end polishes the plan of the subset solved again
+#: (:mod:`cislink.planner.polish`), before its MIP, which gets the rest and starts from the polished
+#: plan. The polish stops once a pass gains nothing, so the bound loses little time. Polishing after
+#: the MIP instead (30% of the time left) cost the depot cases' bounds that time: gaps 7.87% to
+#: 8.52% (depots), 10.72% to 11.63% (tugs + depots), 3.59% to 4.07% (ISRU + depots).
+POLISH_SHARE = 0.3
+
 #: Time left at the end is spent on the subset that limits the proven gap only if at least this much.
 MIN_SECOND_PASS_S = 10.0
 
@@ -233,8 +241,9 @@ def _spend_time_left(
 
     Subsets that finish early (the month-decomposed ones, or a subset within 1% of its own plan)
     leave time; the subset with the lowest bound that is not itself proven may be far from proven.
-    It is solved again from its best plan with all the time left, and keeps the better of its two
-    bounds (both are valid) and of its two plans.
+    Its best plan is first polished month by month (:mod:`cislink.planner.polish`, at most
+    :data:`POLISH_SHARE` of the time left); it is then solved again from the polished plan with the
+    rest, and keeps the better of its two bounds (both are valid) and of its plans.
     """
     left = deadline - time.perf_counter()
     plans = [r.objective_usd for r, p in out.values() if p is not None and r.objective_usd is not None]
@@ -257,8 +266,13 @@ def _spend_time_left(
         return
     m = build_model(inp)
     start_from(m, values[subset])
+    settings = with_storage(settings)
     try:
-        info = solve_checked(m, with_storage(replace(settings, time_limit_s=left)), warm_start=True)
+        if settings.solver == "highs":
+            plan = SolveInfo(settings.solver, first.status, first.objective_usd, first.bound_usd, 1.0, 0.0)
+            polish(m, plan, settings, left * POLISH_SHARE)
+        rest = replace(settings, time_limit_s=max(deadline - time.perf_counter(), 1.0))
+        info = solve_checked(m, rest, warm_start=True)
     except PlannerError as exc:
         log.warning("%s again: %s", "+".join(subset), exc)
         return

@@ -476,3 +476,34 @@ def test_window_method_is_checked(demo, demo_net) -> None:
         plan_window(demo, demo_net, WindowState(0, Design()), months=2, method="greedy")
     with pytest.raises(ValueError, match="window_method"):
         demo.planner.model_validate({**demo.planner.model_dump(), "window_method": "greedy"})
+
+
+def test_polish_takes_a_months_spare_launch_out_and_keeps_the_plan_feasible(demo_net) -> None:
+    # a plan with one launch more than it needs (it flies empty) is the optimum plus that launch's
+    # price; the month polish, holding stock and the other months, must find the month's better
+    # plan, leave every row satisfied and the bound as it was
+    from cislink.planner.polish import polish
+    from cislink.planner.solve import SolveInfo
+
+    sc = shortened("quick-demo", 6)
+    both = frozenset({"depot"})
+    m = build_model(build_inputs(sc, demo_net, [Segment(0, 6)], allowed=both, required=both))
+    best = solve_model(m, FAST)
+    month = 2
+    spare = next(idx for idx in m.launches if idx[-1] == month)
+    m.launches[spare].set_value(round(m.launches[spare].value) + 1)
+    padded = pyo.value(m.total_cost) * 1e6
+    assert padded > best.objective_usd * (1 + 1e-4)
+    before = SolveInfo("highs", "time_limit", padded, best.bound_usd, 1.0, 0.0)
+    after = polish(m, before, FAST, 60)
+    assert after.objective_usd == pytest.approx(pyo.value(m.total_cost) * 1e6, rel=1e-9)
+    assert after.objective_usd <= best.objective_usd * (1 + 1e-6)
+    assert after.bound_usd == best.bound_usd
+    assert after.mip_gap < before.mip_gap
+    for row in m.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(row.body)
+        scale = max(1.0, abs(body))
+        assert row.lower is None or body >= pyo.value(row.lower) - 1e-5 * scale, row.name
+        assert row.upper is None or body <= pyo.value(row.upper) + 1e-5 * scale, row.name
+    for idx, v in m.launches.items():
+        assert abs(v.value - round(v.value)) < 1e-6, idx
