@@ -39,19 +39,18 @@ def step_of(index: Any) -> int | None:
 
 def linear_terms(expr: Any) -> tuple[Terms, float]:
     """``(coefficient, variable)`` pairs and the constant of a linear expression."""
-    if isinstance(expr, LinearExpression):
+    if isinstance(expr, LinearExpression):  # the model's rows (blocks.context.linear)
         terms: Terms = []
         constant = 0.0
-        for arg in expr.args:  # the model's rows are built as sums of monomials (blocks.context.linear)
-            if arg.__class__ is MonomialTermExpression and arg.args[0].__class__ in _NUMBERS:
+        for arg in expr.args:  # read as LinearExpression reads its own coefficients, in order
+            if arg.__class__ is MonomialTermExpression:
                 coef, var = arg.args
-                terms.append((float(coef), var))
-            elif arg.__class__ in _NUMBERS:
-                constant += arg
+                terms.append((pyo.value(coef), var))
+            elif arg.__class__ in _NUMBERS or not arg.is_potentially_variable():
+                constant += pyo.value(arg)
             else:
-                break
-        else:
-            return terms, constant
+                terms.append((1.0, arg))
+        return terms, constant
     repn = generate_standard_repn(expr, compute_values=True)
     if repn.nonlinear_expr is not None or repn.quadratic_vars:
         raise PlannerError("the model must be linear to be solved in parts")
