@@ -52,7 +52,8 @@ def collector_paused() -> Iterator[None]:
     A model is some 10^5 Pyomo objects allocated in one burst, and every few hundred allocations
     the collector walks all live objects, the half-built model included. Paused, a 24-month window
     builds in 0.2-0.3 s instead of 0.5-1.0 s and its arrays are read in 0.1 s instead of up to 0.5 s
-    (``bench/planner.py``). Nothing is leaked: the collector runs again once it is resumed.
+    (twelve windows of a run of the reference scenario). Nothing is leaked: the collector runs again
+    once it is resumed.
     """
     was_enabled = gc.isenabled()
     gc.disable()

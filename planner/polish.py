@@ -71,11 +71,15 @@ def polish(m: pyo.ConcreteModel, info: SolveInfo, settings: SolverSettings, time
     cost = _cost_usd(p, x)
     start_cost = cost
     months = _months(p)
+    cols_of: dict[int, list[int]] = defaultdict(list)
+    for j, step in enumerate(months):
+        if step is not None:
+            cols_of[step].append(j)
     touches: dict[int, list[int]] = defaultdict(list)
-    for r in range(len(p.rows)):
-        for b in {months[j] for j in p.row_of(r)} - {None}:
+    for r, terms in enumerate(p.row_terms):
+        for b in {months[p.col[id(v)]] for _, v in terms} - {None}:
             touches[b].append(r)
-    steps = sorted(touches)
+    steps = sorted(cols_of)
     passes = 0
     while time.perf_counter() < deadline:
         before = cost
@@ -83,8 +87,7 @@ def polish(m: pyo.ConcreteModel, info: SolveInfo, settings: SolverSettings, time
             left = deadline - time.perf_counter()
             if left <= 0:
                 break
-            cols = [j for j, s in enumerate(months) if s == b]
-            x = _month(p, x, cols, touches[b], replace(settings, time_limit_s=left, mip_gap=MONTH_GAP))
+            x = _month(p, x, cols_of[b], touches[b], replace(settings, time_limit_s=left, mip_gap=MONTH_GAP))
         left = deadline - time.perf_counter()
         if left > 0:
             x = _continuous(p, x, replace(settings, time_limit_s=left))
@@ -122,27 +125,24 @@ def _cost_usd(p: Problem, x: np.ndarray) -> float:
 
 def _month(p: Problem, x: np.ndarray, cols: list[int], rows: list[int], settings: SolverSettings) -> np.ndarray:
     """``x`` with the columns ``cols`` (one month) re-optimised, the rest held."""
-    h = p.highs(settings, cols, rows, p.cost[cols], integer=True, held=x)
-    current = np.array([round(x[j]) if p.whole(j) else x[j] for j in cols])
-    h.setSolution(_solution(h, current))
+    import highspy
+
+    cost = p.cost[cols]
+    h = p.highs(settings, cols, rows, cost, integer=True, held=x)
+    start = highspy.HighsSolution()  # the month's current plan: the MIP can only improve on it
+    start.col_value = [round(x[j]) if p.whole(j) else x[j] for j in cols]
+    start.value_valid = True
+    h.setSolution(start)
     h.run()
     if not has_plan(h):
         return x
     new = np.asarray(h.getSolution().col_value)
-    if float(p.cost[cols] @ new) >= float(p.cost[cols] @ x[cols]) - 1e-9 * max(1.0, abs(float(p.cost[cols] @ x[cols]))):
+    was = float(cost @ x[cols])
+    if float(cost @ new) >= was - 1e-9 * max(1.0, abs(was)):
         return x
     out = x.copy()
     out[cols] = new
     return out
-
-
-def _solution(h: object, values: np.ndarray) -> object:
-    import highspy
-
-    sol = highspy.HighsSolution()
-    sol.col_value = list(values)
-    sol.value_valid = True
-    return sol
 
 
 def _continuous(p: Problem, x: np.ndarray, settings: SolverSettings) -> np.ndarray:

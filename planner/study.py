@@ -269,7 +269,8 @@ def _spend_time_left(
     settings = with_storage(settings)
     try:
         if settings.solver == "highs":
-            plan = SolveInfo(settings.solver, first.status, first.objective_usd, first.bound_usd, 1.0, 0.0)
+            gap = relative_gap(first.objective_usd, first.bound_usd)
+            plan = SolveInfo(settings.solver, first.status, first.objective_usd, first.bound_usd, gap, 0.0)
             polish(m, plan, settings, left * POLISH_SHARE)
         rest = replace(settings, time_limit_s=max(deadline - time.perf_counter(), 1.0))
         info = solve_checked(m, rest, warm_start=True)
