@@ -87,6 +87,20 @@ class Problem:
         self.cost = np.zeros(len(self.cols))
         for coef, v in obj_terms:
             self.cost[self.col[id(v)]] += coef
+        # the rows once more as compressed sparse rows, a column entering a row twice summed
+        start, index, value = [0], [], []
+        for r in range(len(self.rows)):
+            row = self.row_of(r)
+            index.extend(row)
+            value.extend(row.values())
+            start.append(len(index))
+        self.start = np.asarray(start, dtype=np.int64)
+        self.index = np.asarray(index, dtype=np.int64)
+        self.value = np.asarray(value, dtype=np.float64)
+        self.lower = np.asarray(self.row_lower, dtype=np.float64)
+        self.upper = np.asarray(self.row_upper, dtype=np.float64)
+        #: the row of each entry of ``index`` / ``value``
+        self.entry_row = np.repeat(np.arange(len(self.rows)), np.diff(self.start))
 
     def row_of(self, r: int) -> dict[int, float]:
         """Row ``r`` as column -> coefficient (a variable may enter a row twice: cargo that is also fuel)."""
@@ -95,6 +109,23 @@ class Problem:
             j = self.col[id(v)]
             row[j] = row.get(j, 0.0) + coef
         return row
+
+    def entries(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in ``index`` / ``value`` of the entries of ``rows``, in order, and the row count of each."""
+        counts = self.start[rows + 1] - self.start[rows]
+        first = np.repeat(self.start[rows] - np.cumsum(counts) + counts, counts)
+        return first + np.arange(int(counts.sum())), counts
+
+    def rows_touching(self, cols: np.ndarray) -> np.ndarray:
+        """Whether each row has an entry in a column where ``cols`` (a boolean per column) is true."""
+        hits = np.bincount(self.entry_row, weights=cols[self.index].astype(np.float64), minlength=len(self.rows))
+        return hits > 0
+
+    def priced(self, rows: np.ndarray, duals: np.ndarray) -> np.ndarray:
+        """The cost less ``duals`` (one per row of ``rows``) times the rows' columns: reduced costs for those rows."""
+        at, counts = self.entries(rows)
+        weights = np.repeat(duals, counts) * self.value[at]
+        return self.cost - np.bincount(self.index[at], weights=weights, minlength=len(self.cols))
 
     def bounds(self, j: int) -> tuple[float, float]:
         v = self.cols[j]
@@ -133,24 +164,26 @@ class Problem:
         """
         import highspy
 
-        local = {j: k for k, j in enumerate(cols)}
+        local = np.full(len(self.cols), -1, dtype=np.int64)
+        local[np.asarray(cols, dtype=np.int64)] = np.arange(len(cols))
         inf = highspy.kHighsInf
         lo, up = zip(*(self.bounds(j) for j in cols), strict=True) if cols else ((), ())
-        start, index, value, row_lo, row_up = [0], [], [], [], []
-        for r in rows:
-            shift = 0.0
-            for j, coef in self.row_of(r).items():
-                k = local.get(j)
-                if k is None:
-                    if held is None:
-                        raise KeyError(f"row {self.rows[r].name} uses a column outside the part")
-                    shift += coef * held[j]
-                else:
-                    index.append(k)
-                    value.append(coef)
-            start.append(len(index))
-            row_lo.append(self.row_lower[r] - shift)
-            row_up.append(self.row_upper[r] - shift)
+        picked = np.asarray(rows, dtype=np.int64)
+        at, counts = self.entries(picked)
+        k = local[self.index[at]]
+        inside = k >= 0
+        owner = np.repeat(np.arange(len(picked)), counts)
+        shift = np.zeros(len(picked))
+        if not inside.all():
+            if held is None:
+                outside = self.rows[int(picked[owner[~inside][0]])].name
+                raise KeyError(f"row {outside} uses a column outside the part")
+            out = at[~inside]
+            shift = np.bincount(owner[~inside], weights=self.value[out] * held[self.index[out]], minlength=len(picked))
+        index, value = k[inside], self.value[at][inside]
+        start = np.concatenate(([0], np.cumsum(np.bincount(owner[inside], minlength=len(picked)))))
+        row_lo = self.lower[picked] - shift
+        row_up = self.upper[picked] - shift
         use_highs_threads(settings.threads)
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
