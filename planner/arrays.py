@@ -131,7 +131,8 @@ class Problem:
         v = self.cols[j]
         if v.fixed:
             return float(v.value), float(v.value)
-        return (-math.inf if v.lb is None else float(v.lb)), (math.inf if v.ub is None else float(v.ub))
+        lb, ub = v.bounds  # one call: reading ``lb`` and ``ub`` apart evaluates the bounds twice over
+        return (-math.inf if lb is None else float(lb)), (math.inf if ub is None else float(ub))
 
     def whole(self, j: int) -> bool:
         """Whether column ``j`` must take a whole value (and is free to move)."""

@@ -12,7 +12,7 @@ from cislink.errors import PlannerError
 from cislink.planner.inputs import K_O2_MAX, Design, Segment, build_inputs, demand_events
 from cislink.planner.model import build_model
 from cislink.planner.results import read_plan
-from cislink.planner.solve import SolverSettings, solve_checked, solve_model
+from cislink.planner.solve import SolveInfo, SolverSettings, solve_checked, solve_model
 from cislink.planner.study import representative_segments, run_study
 from cislink.planner.window import WindowState, plan_window
 from cislink.scenarios import load, loads
@@ -507,3 +507,35 @@ def test_polish_takes_a_months_spare_launch_out_and_keeps_the_plan_feasible(demo
         assert row.upper is None or body <= pyo.value(row.upper) + 1e-5 * scale, row.name
     for idx, v in m.launches.items():
         assert abs(v.value - round(v.value)) < 1e-6, idx
+
+
+def test_an_isru_plant_built_empty_is_seeded_and_polished_into_use(network) -> None:
+    # the study's plan without infrastructure, given to its ISRU subset, has the plant built at rate
+    # zero; the month polish alone holds sizes, so only the seeded plant lets its months use lunar
+    # output: the plan must get cheaper, stay feasible, put the plant to work and size it to what it makes
+    from cislink.planner.decompose import solve_by_month
+    from cislink.planner.study import _seed_and_polish, _unused_isru, plan_values, start_from
+
+    sc = load("reference-2035")
+    segments, _ = representative_segments(sc)
+    nothing = frozenset()
+    donor, _, _ = solve_by_month(sc, network, build_inputs(sc, network, segments, allowed=nothing), FAST)
+    isru = frozenset({"isru"})
+    m = build_model(build_inputs(sc, network, segments, allowed=isru, required=isru))
+    start_from(m, plan_values(donor))
+    assert _unused_isru(m)
+    cost = pyo.value(m.total_cost) * 1e6
+    first = SolveInfo("highs", "time_limit", cost, 0.0, 1.0, 0.0)
+    after = _seed_and_polish(m, first, FAST, 60)
+    assert after.objective_usd < cost * (1 - 1e-3)
+    assert after.objective_usd == pytest.approx(pyo.value(m.total_cost) * 1e6, rel=1e-9)
+    assert after.bound_usd == first.bound_usd
+    assert not _unused_isru(m)
+    made = sum(v.value for v in m.isru_output.values())
+    assert made > 0
+    assert m.isru_rate.value < m.isru_rate.ub  # shrunk from the seed to what the months use
+    for row in m.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(row.body)
+        scale = max(1.0, abs(body))
+        assert row.lower is None or body >= pyo.value(row.lower) - 1e-5 * scale, row.name
+        assert row.upper is None or body <= pyo.value(row.upper) + 1e-5 * scale, row.name
