@@ -207,7 +207,7 @@ def solve_subsets(
                 if seedable:  # time kept back to polish the plan if the MIP leaves the plant unused
                     limited = replace(limited, time_limit_s=budget * (1 - SEED_POLISH_SHARE))
                 info = solve_checked(m, limited, warm_start=donor is not None)
-                if seedable and _unused_isru(m):
+                if seedable and _unused_isru(m) and info.mip_gap > limited.mip_gap:
                     info = _seed_and_polish(m, info, limited, budget - info.solve_seconds)
             build_s += built
         except PlannerError as exc:
