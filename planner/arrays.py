@@ -65,48 +65,42 @@ class Problem:
             self._read(m)
 
     def _read(self, m: pyo.ConcreteModel) -> None:
+        # columns are numbered as they first appear: objective first, then the rows in order
+        self.cols: list[Any] = []
+        self.col: dict[int, int] = {}
+        objective = next(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
+        obj_terms, self.obj_constant = linear_terms(objective.expr)
+        obj_row = self._columns_of(obj_terms)
+        # the rows as compressed sparse rows, a column entering a row twice (cargo that is also fuel) summed
         self.rows = list(m.component_data_objects(pyo.Constraint, active=True, descend_into=True))
-        self.row_terms: list[Terms] = []
-        self.row_lower: list[float] = []
-        self.row_upper: list[float] = []
+        start, index, value, lower, upper = [0], [], [], [], []
         for c in self.rows:
             lb, body, ub = c.to_bounded_expression(evaluate_bounds=True)
             terms, const = linear_terms(body)
-            self.row_terms.append(terms)
-            self.row_lower.append(-math.inf if lb is None else float(lb) - const)
-            self.row_upper.append(math.inf if ub is None else float(ub) - const)
-        objective = next(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
-        obj_terms, self.obj_constant = linear_terms(objective.expr)
-        self.cols: list[Any] = []
-        self.col: dict[int, int] = {}
-        for terms in [obj_terms, *self.row_terms]:
-            for _, v in terms:
-                if id(v) not in self.col:
-                    self.col[id(v)] = len(self.cols)
-                    self.cols.append(v)
-        self.cost = np.zeros(len(self.cols))
-        for coef, v in obj_terms:
-            self.cost[self.col[id(v)]] += coef
-        # the rows once more as compressed sparse rows, a column entering a row twice summed
-        start, index, value = [0], [], []
-        for r in range(len(self.rows)):
-            row = self.row_of(r)
+            row = self._columns_of(terms)
             index.extend(row)
             value.extend(row.values())
             start.append(len(index))
+            lower.append(-math.inf if lb is None else float(lb) - const)
+            upper.append(math.inf if ub is None else float(ub) - const)
+        self.cost = np.zeros(len(self.cols))
+        self.cost[list(obj_row)] = list(obj_row.values())
         self.start = np.asarray(start, dtype=np.int64)
         self.index = np.asarray(index, dtype=np.int64)
         self.value = np.asarray(value, dtype=np.float64)
-        self.lower = np.asarray(self.row_lower, dtype=np.float64)
-        self.upper = np.asarray(self.row_upper, dtype=np.float64)
+        self.lower = np.asarray(lower, dtype=np.float64)
+        self.upper = np.asarray(upper, dtype=np.float64)
         #: the row of each entry of ``index`` / ``value``
         self.entry_row = np.repeat(np.arange(len(self.rows)), np.diff(self.start))
 
-    def row_of(self, r: int) -> dict[int, float]:
-        """Row ``r`` as column -> coefficient (a variable may enter a row twice: cargo that is also fuel)."""
+    def _columns_of(self, terms: Terms) -> dict[int, float]:
+        """``terms`` as column -> summed coefficient, numbering variables not seen before."""
         row: dict[int, float] = {}
-        for coef, v in self.row_terms[r]:
-            j = self.col[id(v)]
+        for coef, v in terms:
+            j = self.col.get(id(v))
+            if j is None:
+                j = self.col[id(v)] = len(self.cols)
+                self.cols.append(v)
             row[j] = row.get(j, 0.0) + coef
         return row
 

@@ -76,9 +76,9 @@ def polish(m: pyo.ConcreteModel, info: SolveInfo, settings: SolverSettings, time
         if step is not None:
             cols_of[step].append(j)
     touches: dict[int, list[int]] = defaultdict(list)
-    for r, terms in enumerate(p.row_terms):
-        for b in {months[p.col[id(v)]] for _, v in terms} - {None}:
-            touches[b].append(r)
+    step_of_col = np.array([-1 if t is None else t for t in months], dtype=np.int64)[p.index]
+    for r, b in sorted({(int(r), int(b)) for r, b in zip(p.entry_row, step_of_col, strict=True) if b >= 0}):
+        touches[b].append(r)
     steps = sorted(cols_of)
     passes = 0
     while time.perf_counter() < deadline:
