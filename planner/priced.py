@@ -60,9 +60,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: HiGHS options for the executed months' MIP. Its sub-MIP heuristics (RINS, RENS) cost more than
-#: they find on a MIP of a few hundred rows: on the twelve windows of ``bench/planner.py``'s run they
-#: took the MIPs from 16.5 s to 20.2 s of CPU time together (median of two), for plans 0.3% dearer
-#: in their priced cost.
+#: they find on a MIP of a few hundred rows: on twelve windows of a run of the reference scenario the
+#: MIPs took 16.5 s of CPU time together without them and 20.2 s with them (median of two), and the
+#: plans with them were 0.3% dearer in their priced cost.
 EXECUTED_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
 
 #: Constraint components that only restate what other rows imply (see :mod:`cislink.planner.blocks.cuts`).
