@@ -94,6 +94,7 @@ def solve_priced(
     t_build = time.perf_counter()
     relaxed.run()
     t_lp = time.perf_counter()
+    lp_iterations = relaxed.getInfo().simplex_iteration_count
     if not optimal(relaxed):
         log.warning(
             "priced window: relaxation %s; solving the window as one MIP",
@@ -143,7 +144,7 @@ def solve_priced(
         return _fallback(m, settings, t0, warm_start=True)
     log.info(
         "priced window: %.6g USD against relaxation %.6g USD in %.2f s (arrays %.2f, relaxation %.2f, "
-        "executed months %.2f, fixed LP %.2f)",
+        "executed months %.2f, fixed LP %.2f; simplex iterations %d and %d)",
         objective_usd,
         bound_usd,
         seconds,
@@ -151,6 +152,8 @@ def solve_priced(
         t_lp - t_build,
         t_mip - t_mip0,
         time.perf_counter() - t_mip,
+        lp_iterations,
+        relaxed.getInfo().simplex_iteration_count,
     )
     gap = relative_gap(objective_usd, bound_usd)
     proven = gap <= settings.mip_gap or objective_usd - bound_usd <= settings.abs_gap_usd

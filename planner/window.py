@@ -85,27 +85,42 @@ def plan_window(
     if method not in WINDOW_METHODS:
         raise PlannerError(f"window method '{method}': allowed: {', '.join(WINDOW_METHODS)}")
     integer_months = months if integer_months is None else integer_months
-    sees_the_end = months > integer_months + storage_limit_months(scenario)
     settings = settings or SolverSettings.from_scenario(scenario)
     settings = replace(settings, abs_gap_usd=max(settings.abs_gap_usd, window_abs_gap_usd(scenario)))
+    # the collector stays paused for the whole window: its model is some 10^5 objects allocated in
+    # one burst and dropped at the end, and a collection walks every live object, the caller's
+    # included; resumed, the first young-generation collection frees the window in one pass
+    with collector_paused():
+        return _plan_window(scenario, network, state, months, settings, integer_months, method)
+
+
+def _plan_window(
+    scenario: Scenario,
+    network: Network,
+    state: WindowState,
+    months: int,
+    settings: SolverSettings,
+    integer_months: int,
+    method: str,
+) -> Plan:
+    sees_the_end = months > integer_months + storage_limit_months(scenario)
     t0 = time.perf_counter()
-    with collector_paused():  # inputs, model and relaxation allocate in one burst (model.py)
-        inp = build_inputs(
-            scenario,
-            network,
-            [Segment(state.month, months)],
-            design=state.design,
-            initial_stock=state.stocks_kg,
-            terminal_value_fraction=0.0 if sees_the_end else TERMINAL_VALUE_FRACTION,
-            fixed_costs=False,
-            isru_availability=state.isru_availability,
-            extra_demand=state.extra_demand_kg,
-            allies=state.allies,
-            refuel_kg=state.refuel_kg,
-            homes=state.homes,
-        )
-        m = build_model(inp)
-        relax_after(m, integer_months)
+    inp = build_inputs(
+        scenario,
+        network,
+        [Segment(state.month, months)],
+        design=state.design,
+        initial_stock=state.stocks_kg,
+        terminal_value_fraction=0.0 if sees_the_end else TERMINAL_VALUE_FRACTION,
+        fixed_costs=False,
+        isru_availability=state.isru_availability,
+        extra_demand=state.extra_demand_kg,
+        allies=state.allies,
+        refuel_kg=state.refuel_kg,
+        homes=state.homes,
+    )
+    m = build_model(inp)
+    relax_after(m, integer_months)
     build_s = time.perf_counter() - t0
     priced = method == "priced" and integer_months < months and settings.solver == "highs"
     if priced:
