@@ -409,6 +409,41 @@ def test_a_months_trips_are_a_tour_through_the_vehicles_home(demo, demo_net) -> 
     assert geo_legs({"tug": "geo"}) >= 1
 
 
+def test_a_vehicle_does_not_leave_home_on_what_it_brings_back_that_month(network) -> None:
+    # a run of the reference scenario on the first day of month 4: almost nothing at LEO, lunar
+    # propellant at LLO. A month's balance alone would let the LEO-based tug leave LEO on propellant
+    # its own tour brings back to LEO later that month (a plan the agents could never fly: the LEO
+    # stations went without water for 20 months); what it draws at LEO must be there or come by launch
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=678_617.0, fleets={"tug": 1, "lander": 1})
+    stock = {
+        ("leo", "food"): 406.0,
+        ("leo", "mmh"): 136.0,
+        ("leo", "nto"): 160.0,
+        ("llo", "propellant"): 27_233.0,
+        ("llo", "oxygen"): 1_325.0,
+        ("llo", "water"): 5_551.0,
+        ("eml2", "food"): 12_653.0,
+        ("eml2", "mmh"): 2_794.0,
+        ("eml2", "nto"): 3_971.0,
+        ("eml2", "propellant"): 611.0,
+        ("eml2", "water"): 1_445.0,
+        ("lsp", "food"): 1_703.0,
+        ("lsp", "propellant"): 12_050.0,
+    }
+    behind = {("iss_replacement", "water"): 853.0, ("private_station", "water"): 366.0}
+    homes = {"tug": "leo", "lander": "lsp"}
+    state = WindowState(4, design, stocks_kg=stock, extra_demand_kg=behind, allies=True, homes=homes)
+    plan = plan_window(ref, network, state, months=24, settings=FAST, integer_months=1)
+    # the executed month (whole trips; later months are relaxed and their table rounds trips)
+    trips, flows, launched = (f[f["month"] == 4] for f in (plan.trips, plan.flows, plan.launched))
+    out = trips[(trips["vehicle"] == "tug") & (trips["origin"] == "leo")]
+    cargo = flows[(flows["vehicle"] == "tug") & (flows["origin"] == "leo") & (flows["commodity"] == "propellant")]
+    came = launched[(launched["node"] == "leo") & (launched["commodity"] == "propellant")]
+    assert out["propellant_kg"].sum() + cargo["kg"].sum() <= came["kg"].sum() + 1.0
+    assert plan.shortfall["kg"].sum() < 1.0
+
+
 def test_only_a_window_shorter_than_the_storage_limit_values_its_end_stock(demo, demo_net) -> None:
     # in a window longer than the executed month plus the storage limit nothing an executed decision
     # delivers is left at the end, so end stock has no value there (it would only reward hoarding)

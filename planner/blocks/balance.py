@@ -4,6 +4,18 @@ One equality per (node, commodity, month) that any block touched: launches, vehi
 ISRU output and stock carried in, minus departures, propellant drawn for departures, demand met,
 Mars loading and stock carried out. Earth is the unlimited source and has no balance; nothing
 flows back into it (eq 9) because no vehicle arc ends there.
+
+A month's balance is one equation, so it lets a vehicle's tour fuel itself: a tug based at LEO
+could leave LEO on propellant it only brings back to LEO at the end of the same tour. A vehicle
+starts its month at home (a rolling window gives each vehicle type a home its month's legs pass),
+so what it draws there for its own departures (cargo and the propellant it burns) must come from
+elsewhere: stock carried in, launches, ISRU output, other vehicles' arrivals. With the balance
+``D + A + I - O - d = 0`` at the home (``D`` the vehicle's own departures, negative, ``A`` its
+arrivals, ``I`` every other inflow, ``O`` every other outflow including stock carried out, ``d``
+the demand due), "``-D <= I``" is the same as ``A - O - d <= 0``: what the vehicle brings home
+in a month leaves again with someone else, stays in stock or meets demand. One row per vehicle
+type, commodity of its propellant mixture and month (``home_start``); vehicles without a home
+(the study) have none.
 """
 
 from __future__ import annotations
@@ -23,3 +35,20 @@ def define_balance(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     m.balance = pyo.Constraint(
         keys, rule=lambda _m, n, c, t: linear(ctx.balance.get((n, c, t), []), ctx.constant.get((n, c, t), 0.0)) == 0.0
     )
+
+    home_start: list[tuple[str, str, int]] = []
+    rows: dict[tuple[str, str, int], tuple[list, float]] = {}
+    for v, home in sorted(inp.vehicle_home.items()):
+        for c in sorted(inp.vehicle_mixture.get(v, {})):
+            for s in inp.steps:
+                mine = ctx.own.get((v, home, c, s.index))
+                if not mine:
+                    continue
+                terms = ctx.balance[(home, c, s.index)]
+                arrivals = [(k, x) for k, x in terms if k > 0 and id(x) in mine]
+                if not arrivals:
+                    continue
+                others_out = [(k, x) for k, x in terms if k < 0 and id(x) not in mine]
+                home_start.append((v, c, s.index))
+                rows[(v, c, s.index)] = (arrivals + others_out, -ctx.demand.get((home, c, s.index), 0.0))
+    m.home_start = pyo.Constraint(home_start, rule=lambda _m, v, c, t: linear(*rows[(v, c, t)]) <= 0.0)

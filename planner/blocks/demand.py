@@ -28,6 +28,7 @@ def define_demand(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     for name, c, t in keys:
         node = inp.demand_node[name]
         ctx.constant[(node, c, t)] -= inp.demand[(name, c, t)]
+        ctx.demand[(node, c, t)] += inp.demand[(name, c, t)]
         ctx.add(node, c, t, 1.0, m.shortfall[name, c, t])
         ctx.cost("shortfall_penalty", weight[t] * inp.shortfall_penalty_usd_per_kg, m.shortfall[name, c, t])
 
