@@ -40,7 +40,6 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         initialize=[(n, c, s.index) for n in inp.storage_nodes for c in inp.commodities for s in steps], dimen=3
     )
     m.stock = pyo.Var(m.stock_index, domain=pyo.NonNegativeReals)
-    tanks = home_tanks_kg(inp)
     for n, c, t in m.stock_index:
         keep = inp.keep_per_step[c]
         prev = steps[t].prev
@@ -50,7 +49,7 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         else:
             ctx.add(n, c, t, keep, m.stock[n, c, prev])
         if n not in inp.depot_nodes and n != inp.isru_node:
-            m.stock[n, c, t].setub(inp.initial_stock.get((n, c), 0.0) + tanks.get((n, c), 0.0))
+            m.stock[n, c, t].setub(inp.initial_stock.get((n, c), 0.0))
 
     # stock the window starts with may be written off (left where it is, no longer counted on): stock
     # no vehicle can move any more (its lander lost, say) would otherwise break the storage rules below
@@ -138,18 +137,3 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     for n in dep:
         ctx.cost("infrastructure_launch", inp.infra_price_per_kg[n] * option.mass_fraction, m.depot_capacity[n])
         ctx.cost("operations", option.operations_usd_per_year * inp.years, m.depot_built[n])
-
-
-def home_tanks_kg(inp: Inputs) -> dict[tuple[str, str], float]:
-    """Propellant the vehicles based at a node may keep there in their own tanks from month to month.
-
-    A node without a depot holds no more than it starts with; but a vehicle back home keeps what
-    it brought in its tanks for its next departure, so its home holds up to the fleet's tanks of
-    the vehicle's propellant (by the mixture's shares). Only windows give vehicles a home.
-    """
-    out: dict[tuple[str, str], float] = {}
-    for v, home in inp.vehicle_home.items():
-        for c, frac in inp.vehicle_mixture.get(v, {}).items():
-            kg = inp.vehicle_tank_kg.get(v, 0.0) * inp.max_fleet.get(v, 0) * frac
-            out[(home, c)] = out.get((home, c), 0.0) + kg
-    return out
