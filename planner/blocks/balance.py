@@ -20,11 +20,12 @@ type, commodity of its propellant mixture and month (``home_start``); vehicles w
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from cislink.planner.blocks.context import Context, linear
+from cislink.planner.blocks.context import Context, Terms, linear
 
 if TYPE_CHECKING:
     from cislink.planner.inputs import Inputs
@@ -36,19 +37,29 @@ def define_balance(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         keys, rule=lambda _m, n, c, t: linear(ctx.balance.get((n, c, t), []), ctx.constant.get((n, c, t), 0.0)) == 0.0
     )
 
-    home_start: list[tuple[str, str, int]] = []
-    rows: dict[tuple[str, str, int], tuple[list, float]] = {}
+    if inp.vehicle_home:
+        define_home_start(m, inp, ctx)
+
+
+def define_home_start(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
+    """The ``home_start`` rows (module docstring): a vehicle's arrivals home do not fuel its own departures."""
+    mine: dict[tuple[str, int], set[int]] = defaultdict(set)  # (vehicle, step) -> its legs' variables at home
+    for v, o, d, t in m.trip_index:
+        home = inp.vehicle_home.get(v)
+        if home in (o, d):
+            mine[(v, t)].add(id(m.trips[v, o, d, t]))
+            mine[(v, t)].update(id(m.cargo[v, o, d, c, t]) for c in inp.commodities)
+    keys: list[tuple[str, str, int]] = []
+    rows: dict[tuple[str, str, int], tuple[Terms, float]] = {}
     for v, home in sorted(inp.vehicle_home.items()):
         for c in sorted(inp.vehicle_mixture.get(v, {})):
             for s in inp.steps:
-                mine = ctx.own.get((v, home, c, s.index))
-                if not mine:
-                    continue
-                terms = ctx.balance[(home, c, s.index)]
-                arrivals = [(k, x) for k, x in terms if k > 0 and id(x) in mine]
+                own = mine.get((v, s.index))
+                terms = ctx.balance.get((home, c, s.index), [])
+                arrivals = [(k, x) for k, x in terms if k > 0 and own and id(x) in own]
                 if not arrivals:
                     continue
-                others_out = [(k, x) for k, x in terms if k < 0 and id(x) not in mine]
-                home_start.append((v, c, s.index))
+                others_out = [(k, x) for k, x in terms if k < 0 and id(x) not in own]
+                keys.append((v, c, s.index))
                 rows[(v, c, s.index)] = (arrivals + others_out, -ctx.demand.get((home, c, s.index), 0.0))
-    m.home_start = pyo.Constraint(home_start, rule=lambda _m, v, c, t: linear(*rows[(v, c, t)]) <= 0.0)
+    m.home_start = pyo.Constraint(keys, rule=lambda _m, v, c, t: linear(*rows[(v, c, t)]) <= 0.0)

@@ -35,17 +35,10 @@ class Context:
     cost_constant: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     #: demand due at a balance key (already in ``constant``, with the opposite sign)
     demand: dict[Key, float] = field(default_factory=lambda: defaultdict(float))
-    #: ids of the variables a vehicle type's own legs add to a balance: ``(vehicle, node, commodity, step)``
-    own: dict[tuple[str, str, str, int], set[int]] = field(default_factory=lambda: defaultdict(set))
 
     def add(self, node: str, commodity: str, step: int, coef: float, var: Any) -> None:
         """Add ``coef * var`` to the balance (inflow positive, outflow negative)."""
         self.balance[(node, commodity, step)].append((coef, var))
-
-    def add_own(self, vehicle: str, node: str, commodity: str, step: int, coef: float, var: Any) -> None:
-        """Add a term of ``vehicle``'s own legs (an arrival, a departure or its burn) to the balance."""
-        self.add(node, commodity, step, coef, var)
-        self.own[(vehicle, node, commodity, step)].add(id(var))
 
     def cost(self, term: str, coef: float, var: Any) -> None:
         self.costs[term].append((coef, var))

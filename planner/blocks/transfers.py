@@ -128,14 +128,14 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     # balances: cargo leaves the origin and arrives at the destination; propellant is drawn at the origin
     for v, o, d, c, t in m.cargo_index:
         f = m.cargo[v, o, d, c, t]
-        ctx.add_own(v, o, c, t, -1.0, f)
-        ctx.add_own(v, d, c, t, 1.0, f)
+        ctx.add(o, c, t, -1.0, f)
+        ctx.add(d, c, t, 1.0, f)
         ctx.node_inflow[(d, c, t)].append((1.0, f))
     for v, o, d, t in m.trip_index:
         burn = burn_terms(v, o, d, t)
         for c, frac in inp.vehicle_mixture[v].items():
             for coef, var in burn:
-                ctx.add_own(v, o, c, t, -frac * coef, var)
+                ctx.add(o, c, t, -frac * coef, var)
         ctx.cost("operations", weight[t] * TRIP_TIE_BREAK_USD, m.trips[v, o, d, t])
 
     # costs: vehicles launched (eq 33), tug DDTE (eq 32), operations per vehicle-year
