@@ -34,6 +34,16 @@ def _val(var: Any) -> float:
     return float(v)
 
 
+def _count(var: Any) -> float:
+    """A launch or trip count: whole where the model keeps it whole, as planned where it is relaxed.
+
+    A window's look-ahead months plan fractions of launches and trips; rounding them would drop a
+    third of a trip whose cargo the flows still show, and misstate the propellant it burns.
+    """
+    x = _val(var)
+    return float(round(x)) if var.is_integer() else x
+
+
 @dataclass
 class Plan:
     """A solved plan: what to launch, fly, build and store, month by month, and what it costs."""
@@ -111,9 +121,9 @@ def read_plan(
         return [{"month": mo, **rec} for t, rec in records for mo in months[t]]
 
     launches = [
-        (t, {"launch_vehicle": lv, "node": d, "count": round(_val(m.launches[lv, d, t]))})
+        (t, {"launch_vehicle": lv, "node": d, "count": _count(m.launches[lv, d, t])})
         for lv, d, t in m.launches
-        if _val(m.launches[lv, d, t]) > 0.5
+        if _count(m.launches[lv, d, t]) > EPS
     ]
     launched = [
         (t, {"node": d, "commodity": c, "kg": _val(m.launched[d, c, t])})
@@ -130,8 +140,8 @@ def read_plan(
             flows.append((t, {"vehicle": v, "origin": o, "destination": d, "commodity": c, "kg": kg}))
     trips = []
     for v, o, d, t in m.trip_index:
-        n = round(_val(m.trips[v, o, d, t]))
-        if n > 0:
+        n = _count(m.trips[v, o, d, t])
+        if n > EPS:
             load = cargo.get((v, o, d, t), 0.0)
             burn = arcs[(v, o, d)].k * (inp.vehicle_empty_kg[v] * n + load)
             trips.append(

@@ -504,6 +504,15 @@ def test_priced_window_decides_whole_launches_and_trips_and_reports_a_true_bound
     assert priced.solve.bound_usd <= priced.solve.objective_usd + 1.0
     assert priced.solve.objective_usd <= exact.solve.objective_usd + window_abs_gap_usd(ref)
     assert priced.shortfall["kg"].sum() <= exact.shortfall["kg"].sum() + 1.0
+    # the look-ahead's fractional trips are reported as planned: every kg of cargo the flows show
+    # rides on a trips row of its vehicle, arc and month, and no later month is whole throughout
+    keys = ["month", "vehicle", "origin", "destination"]
+    carried = priced.flows.groupby(keys)["kg"].sum()
+    listed = priced.trips.set_index(keys)["cargo_kg"]
+    assert carried.index.isin(listed.index).all()
+    assert (listed.reindex(carried.index) - carried).abs().max() < 1e-3
+    later = priced.trips[priced.trips["month"] > 3]
+    assert (later["trips"] != later["trips"].round()).any()
 
 
 def test_window_method_is_checked(demo, demo_net) -> None:
