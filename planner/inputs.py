@@ -5,11 +5,12 @@ index tuples, so no constraint rule ever scans a list: demand per (node, commodi
 rocket-equation factors and per-trip payload limits of every vehicle arc, launch options and their
 capacities, infrastructure prices per kg, Mars mission requirements per candidate node.
 
-Time is a list of *steps*. A step is one month of the plan; it carries the absolute month index,
-a weight (how many times the month counts in the objective; 1 unless a representative segment
-stands for several identical ones) and its predecessor (``None`` at a segment start, where stock
-comes from the initial state instead). One step list serves the full horizon, a rolling window and
-the representative segments of the study's decomposition alike.
+Time is a list of *steps*. A step is one month of the plan, or a few consecutive months planned as
+one (a rolling window's far look-ahead); it carries the absolute index of its first month, its
+length in months, a weight (how many times the step counts in the objective; 1 unless a
+representative segment stands for several identical ones) and its predecessor (``None`` at a segment
+start, where stock comes from the initial state instead). One step list serves the full horizon, a
+rolling window and the representative segments of the study's decomposition alike.
 
 Units inside: kg, m/s, days, USD, plain floats.
 """
@@ -51,21 +52,27 @@ INFRASTRUCTURE_KINDS = ("depot", "tug", "isru")
 
 @dataclass(frozen=True)
 class Step:
-    """One month of the plan."""
+    """One month of the plan, or ``months`` consecutive months from ``month`` planned as one."""
 
     index: int
     month: int
     weight: float
     prev: int | None
+    months: int = 1
 
 
 @dataclass(frozen=True)
 class Segment:
-    """Consecutive months that start from the initial state; ``weight`` is how often they count."""
+    """Consecutive months that start from the initial state; ``weight`` is how often they count.
+
+    ``step_months`` gives the length of each step (months), summing to ``months``; empty: one step
+    per month.
+    """
 
     start_month: int
     months: int
     weight: float = 1.0
+    step_months: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -344,9 +351,14 @@ def build_inputs(
 
     steps: list[Step] = []
     for seg in segments:
-        for i in range(seg.months):
+        lengths = seg.step_months or (1,) * seg.months
+        if sum(lengths) != seg.months or min(lengths, default=1) < 1:
+            raise PlannerError(f"step lengths {list(lengths)}: allowed: whole months summing to {seg.months}")
+        month = seg.start_month
+        for i, span in enumerate(lengths):
             idx = len(steps)
-            steps.append(Step(idx, seg.start_month + i, seg.weight, None if i == 0 else idx - 1))
+            steps.append(Step(idx, month, seg.weight, None if i == 0 else idx - 1, span))
+            month += span
     horizon = scenario.planner.horizon_months
 
     commodities = [c.name for c in scenario.commodities]
@@ -419,9 +431,10 @@ def build_inputs(
     vmix = {v: mixture(scenario, next(x for x in scenario.vehicles if x.name == v).propellant_type) for v in vehicles}
 
     # ---- demand (eq 4, Table 5) ---------------------------------------------------------------
-    months_by_step = [s.month for s in steps]
     events = demand_events(
-        scenario, range(min(months_by_step, default=0), max(months_by_step, default=-1) + 1), allies=allies
+        scenario,
+        range(min((s.month for s in steps), default=0), max((s.month + s.months for s in steps), default=0)),
+        allies=allies,
     )
     demand_node = (
         {s.name: s.node for s in scenario.stations}
@@ -444,13 +457,14 @@ def build_inputs(
             events[(name, c, steps[0].month)] = events.get((name, c, steps[0].month), 0.0) + kg
     step_of_month: dict[int, list[int]] = defaultdict(list)
     for s in steps:
-        step_of_month[s.month].append(s.index)
+        for month in range(s.month, s.month + s.months):
+            step_of_month[month].append(s.index)
     demand: dict[tuple[str, str, int], float] = {}
     for (name, c, m), kg in events.items():
         if c not in density:
             raise PlannerError(f"demand of '{name}' needs commodity '{c}', which the scenario does not list")
         for si in step_of_month.get(m, []):
-            demand[(name, c, si)] = kg
+            demand[(name, c, si)] = demand.get((name, c, si), 0.0) + kg
 
     # ---- Mars (eqs 5-6) -------------------------------------------------------------------------
     mars_need, mars_nodes = mars_requirements(scenario, network)

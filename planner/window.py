@@ -22,6 +22,17 @@ With a tug that is not enough: the one MIP re-solves the whole look-ahead LP at 
 bound stays a launch below the best plan. By default the executed months are therefore decided by
 the priced look-ahead (:mod:`cislink.planner.priced`): their own small MIP with the look-ahead
 priced by the relaxation's duals, then the window as an LP with those decisions fixed.
+
+The far look-ahead may be planned in steps of several months (``window_step_months`` after the first
+``window_monthly_months``): a step holds all its months' demand, launch capacity, fleet time and
+ISRU output, boils off for all its days and counts all its months towards the storage limit, but
+leaves the order of events inside it free. The relaxation is then a smaller LP; the price is a
+look-ahead that is optimistic about timing beyond the monthly months, so the executed month sees
+slightly different prices. A plan reports a step's launches, trips and flows at its first month.
+Measured on the reference scenario (679 t/yr ISRU plant, one tug, one lander; 6 monthly months then
+3-month steps against monthly throughout): a 60-month run planned 2.8 times faster (85 s against
+243 s of planning) and cost 3.1% more ($8.75B against $8.49B) with 21.2 t short against 17.1 t, so
+monthly steps stay the default.
 """
 
 from __future__ import annotations
@@ -108,7 +119,7 @@ def _plan_window(
     inp = build_inputs(
         scenario,
         network,
-        [Segment(state.month, months)],
+        [Segment(state.month, months, step_months=window_steps(scenario, months, integer_months))],
         design=state.design,
         initial_stock=state.stocks_kg,
         terminal_value_fraction=0.0 if sees_the_end else TERMINAL_VALUE_FRACTION,
@@ -128,6 +139,19 @@ def _plan_window(
     else:
         info = solve_checked(m, settings)
     return read_plan(m, inp, info, build_s)
+
+
+def window_steps(scenario: Scenario, months: int, integer_months: int) -> tuple[int, ...]:
+    """Step lengths of a window: month by month for ``window_monthly_months``, then in steps.
+
+    The integer months are always planned month by month; the last step may be shorter.
+    """
+    fine = max(scenario.planner.window_monthly_months, integer_months)
+    span = scenario.planner.window_step_months
+    if span <= 1 or months <= fine:
+        return ()
+    rest = months - fine
+    return (1,) * fine + (span,) * (rest // span) + ((rest % span,) if rest % span else ())
 
 
 def window_abs_gap_usd(scenario: Scenario) -> float:

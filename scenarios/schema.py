@@ -259,6 +259,16 @@ class PlannerSettings(_Model):
         default=1,
         description="Months of each re-plan solved with integer launches and trips; later months are relaxed.",
     )
+    window_step_months: Annotated[int, Field(ge=1, le=12)] = Field(
+        default=1,
+        description="Length of each step of a re-plan's look-ahead after its first window_monthly_months, months "
+        "(1: every month planned on its own; 3: three months planned as one, a faster re-plan).",
+    )
+    window_monthly_months: Annotated[int, Field(ge=1, le=600)] = Field(
+        default=6,
+        description="Months at the start of each re-plan planned month by month (at least window_integer_months) "
+        "when window_step_months is above 1.",
+    )
     window_method: Literal["priced", "mip"] = Field(
         default="priced",
         description="How a re-plan is solved: 'priced' solves the executed months alone with the later months "

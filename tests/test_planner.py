@@ -583,3 +583,29 @@ def test_an_isru_plant_built_empty_is_seeded_and_polished_into_use(network) -> N
         scale = max(1.0, abs(body))
         assert row.lower is None or body >= pyo.value(row.lower) - 1e-5 * scale, row.name
         assert row.upper is None or body <= pyo.value(row.upper) + 1e-5 * scale, row.name
+
+
+def test_a_window_can_plan_its_far_look_ahead_in_steps_of_several_months(demo, demo_net) -> None:
+    # window_step_months = 3 after two monthly months: an 8-month window has steps of 1, 1, 3 and
+    # 3 months; the steps hold all the months' demand, fleet time and launch capacity, and plans are
+    # reported at each step's first month
+    design = Design(fleets={"tug": 1})
+    coarse_inp = build_inputs(demo, demo_net, [Segment(0, 8, step_months=(1, 1, 3, 3))], design=design)
+    fine_inp = build_inputs(demo, demo_net, [Segment(0, 8)], design=design)
+    assert [(s.month, s.months) for s in coarse_inp.steps] == [(0, 1), (1, 1), (2, 3), (5, 3)]
+    assert sum(coarse_inp.demand.values()) == pytest.approx(sum(fine_inp.demand.values()))
+    m = build_model(coarse_inp)
+    v, o, d, _ = next(iter(m.trip_index))
+    assert m.trips[v, o, d, 2].ub >= 3 * m.trips[v, o, d, 0].ub
+    lv, dest, _ = next(iter(m.launch_index))
+    assert m.launches[lv, dest, 3].ub == 3 * m.launches[lv, dest, 0].ub
+
+    planner = demo.planner.model_copy(update={"window_step_months": 3, "window_monthly_months": 2})
+    stepped = demo.model_copy(update={"planner": planner})
+    plan = plan_window(stepped, demo_net, WindowState(0, design), months=8, settings=FAST, integer_months=1)
+    monthly = plan_window(demo, demo_net, WindowState(0, design), months=8, settings=FAST, integer_months=1)
+    assert set(plan.launched["month"]) <= {0, 1, 2, 5}
+    assert plan.shortfall["kg"].sum() == monthly.shortfall["kg"].sum() == 0
+    assert plan.launched["kg"].sum() >= sum(fine_inp.demand.values()) - 1e-6
+    with pytest.raises(PlannerError, match="step lengths"):
+        build_inputs(demo, demo_net, [Segment(0, 8, step_months=(1, 3))], design=design)

@@ -160,6 +160,12 @@ def test_resupply_interval_longer_than_horizon() -> None:
     assert "resupply_interval_months: 6 months is longer than the planner horizon (4 months)" in msg
 
 
+def test_window_step_length_is_checked() -> None:
+    msg = _error(REFERENCE_TEXT.replace("window_months = 24", "window_months = 24\nwindow_step_months = 0", 1))
+    assert "planner.window_step_months" in msg
+    assert "greater than or equal to 1" in msg
+
+
 def test_station_no_vehicle_can_reach() -> None:
     # Without the lander nothing reaches the lunar surface.
     text = REFERENCE_TEXT.replace('nodes = ["lsp", "llo", "nrho"]', 'nodes = ["llo", "nrho"]')

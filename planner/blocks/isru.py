@@ -54,7 +54,10 @@ def define_isru(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     m.isru_output = pyo.Var(products, steps, domain=pyo.NonNegativeReals)
     has = set(products)
     e = m.isru_electrolysed
-    availability = {s.index: inp.isru_availability.get(s.month, 1.0) for s in inp.steps}
+    # kg/yr to kg per step: the step's months, each at the share of it the plant runs
+    availability = {
+        s.index: sum(inp.isru_availability.get(mo, 1.0) for mo in range(s.month, s.month + s.months)) for s in inp.steps
+    }
 
     def rate_rule(_m: pyo.ConcreteModel, t: int) -> object:
         terms = [(1.0, e[t]), (-availability[t] / 12.0, m.isru_rate)]

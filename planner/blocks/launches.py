@@ -25,7 +25,12 @@ def define_launches(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     m.launch_flow_index = pyo.Set(
         initialize=[(d, c, t) for d in inp.launch_nodes for c in inp.commodities for t in steps], dimen=3
     )
-    m.launches = pyo.Var(m.launch_index, domain=pyo.NonNegativeIntegers, bounds=(0, MAX_LAUNCHES_PER_MONTH))
+    span = {s.index: s.months for s in inp.steps}
+    m.launches = pyo.Var(
+        m.launch_index,
+        domain=pyo.NonNegativeIntegers,
+        bounds=lambda _m, lv, d, t: (0, MAX_LAUNCHES_PER_MONTH * span[t]),
+    )
     m.launched = pyo.Var(m.launch_flow_index, domain=pyo.NonNegativeReals)
 
     by_dest: dict[str, list[str]] = {}

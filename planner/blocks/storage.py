@@ -15,7 +15,10 @@ exceed the *new* mass of that commodity (launched from Earth or produced by ISRU
 months. Moving stock between nodes creates no new mass, so it cannot make old stock young.
 
 A rolling window may write off stock it starts with (at a small charge per kg): the stock stays
-where it is, the plan just stops counting on it. Without that, stock stranded where no vehicle can
+where it is, the plan just stops counting on it.
+
+A step of several months (a rolling window's far look-ahead) boils off for all its days and counts
+every one of its months towards the storage limit. Without that, stock stranded where no vehicle can
 reach any more would make the storage rules infeasible.
 """
 
@@ -41,7 +44,7 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     )
     m.stock = pyo.Var(m.stock_index, domain=pyo.NonNegativeReals)
     for n, c, t in m.stock_index:
-        keep = inp.keep_per_step[c]
+        keep = inp.keep_per_step[c] ** steps[t].months
         prev = steps[t].prev
         ctx.add(n, c, t, -1.0, m.stock[n, c, t])
         if prev is None:
@@ -89,11 +92,12 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     aged_nodes = [n for n in inp.storage_nodes if n in dep or n == inp.isru_node]
 
     def window(t: int) -> tuple[list[int], bool]:
-        """The last ``age`` steps of t's segment, and whether the window reaches the segment start."""
-        out = [t]
-        while len(out) < age and steps[out[-1]].prev is not None:
+        """The steps of t's segment in its last ``age`` months, and whether they reach the segment start."""
+        out, months = [t], steps[t].months
+        while months < age and steps[out[-1]].prev is not None:
             out.append(steps[out[-1]].prev)  # type: ignore[arg-type]
-        return out, len(out) < age or steps[out[-1]].prev is None
+            months += steps[out[-1]].months
+        return out, months < age or steps[out[-1]].prev is None
 
     windows = {s.index: window(s.index) for s in steps}
 

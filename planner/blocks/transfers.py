@@ -56,13 +56,14 @@ if TYPE_CHECKING:
 def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     steps = [s.index for s in inp.steps]
     weight = {s.index: s.weight for s in inp.steps}
+    days_of = {s.index: DAYS_PER_MONTH * s.months for s in inp.steps}
     arcs = {(va.vehicle, va.origin, va.destination): va for va in inp.vehicle_arcs}
     m.vehicle_types = pyo.Set(initialize=inp.vehicles)
     m.trip_index = pyo.Set(initialize=[(*a, t) for a in arcs for t in steps], dimen=4)
     m.cargo_index = pyo.Set(initialize=[(*a, c, t) for a in arcs for c in inp.commodities for t in steps], dimen=5)
 
     def trip_bounds(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> tuple[int, int]:
-        return 0, math.floor(DAYS_PER_MONTH * inp.max_fleet[v] / arcs[(v, o, d)].leg_days)
+        return 0, math.floor(days_of[t] * inp.max_fleet[v] / arcs[(v, o, d)].leg_days)
 
     m.trips = pyo.Var(m.trip_index, domain=pyo.NonNegativeIntegers, bounds=trip_bounds)
     m.cargo = pyo.Var(m.cargo_index, domain=pyo.NonNegativeReals)
@@ -122,7 +123,7 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         ),
     )
     m.fleet_days = pyo.Constraint(
-        sorted(days), rule=lambda _m, v, t: linear([*days[(v, t)], (-DAYS_PER_MONTH, m.fleet[v])]) <= 0.0
+        sorted(days), rule=lambda _m, v, t: linear([*days[(v, t)], (-days_of[t], m.fleet[v])]) <= 0.0
     )
 
     # balances: cargo leaves the origin and arrives at the destination; propellant is drawn at the origin
