@@ -435,7 +435,7 @@ def test_a_vehicle_does_not_leave_home_on_what_it_brings_back_that_month(network
     homes = {"tug": "leo", "lander": "lsp"}
     state = WindowState(4, design, stocks_kg=stock, extra_demand_kg=behind, allies=True, homes=homes)
     plan = plan_window(ref, network, state, months=24, settings=FAST, integer_months=1)
-    # the executed month (whole trips; later months are relaxed and their table rounds trips)
+    # the executed month (whole trips; later months are relaxed)
     trips, flows, launched = (f[f["month"] == 4] for f in (plan.trips, plan.flows, plan.launched))
     out = trips[(trips["vehicle"] == "tug") & (trips["origin"] == "leo")]
     cargo = flows[(flows["vehicle"] == "tug") & (flows["origin"] == "leo") & (flows["commodity"] == "propellant")]

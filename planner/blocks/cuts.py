@@ -117,12 +117,10 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
             for g in groups:
                 demand_months = [t for t in segment if t in due_months[g]]
                 for i, a in enumerate(demand_months):
+                    # the first step with a month no more than the storage limit before a's month
+                    oldest = inp.steps[a].month - age
+                    first = next(k for k, t in enumerate(segment) if inp.steps[t].month + inp.steps[t].months > oldest)
                     for b in demand_months[i:]:
-                        # steps with a month no more than the storage limit before a's month
-                        oldest = inp.steps[a].month - age
-                        first = next(
-                            i for i, t in enumerate(segment) if inp.steps[t].month + inp.steps[t].months > oldest
-                        )
                         span = tuple(segment[first : segment.index(b) + 1])
                         kg = residual(g, a, b)
                         if kg > max(rows.get((g, span), ((), 0.0))[1], 1e-6):

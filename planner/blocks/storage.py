@@ -15,11 +15,11 @@ exceed the *new* mass of that commodity (launched from Earth or produced by ISRU
 months. Moving stock between nodes creates no new mass, so it cannot make old stock young.
 
 A rolling window may write off stock it starts with (at a small charge per kg): the stock stays
-where it is, the plan just stops counting on it.
+where it is, the plan just stops counting on it. Without that, stock stranded where no vehicle can
+reach any more would make the storage rules infeasible.
 
 A step of several months (a rolling window's far look-ahead) boils off for all its days and counts
-every one of its months towards the storage limit. Without that, stock stranded where no vehicle can
-reach any more would make the storage rules infeasible.
+every one of its months towards the storage limit.
 """
 
 from __future__ import annotations
