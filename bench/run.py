@@ -1,6 +1,7 @@
 """Run benchmark: wall time of headless runs, split into planning and agent stepping (prints figures).
 
     python bench/run.py [--months 12,240] [--scenario reference-2035] [--policy sovereign] [--method priced,mip]
+        [--step-months 3]
 
 The infrastructure is sized once per scenario and policy and cached, so its time is not counted.
 """
@@ -24,6 +25,9 @@ def main() -> None:
     ap.add_argument("--scenario", default="reference-2035")
     ap.add_argument("--policy", default=None)
     ap.add_argument("--method", default=None, help="window methods to compare (default: the scenario's)")
+    ap.add_argument(
+        "--step-months", type=int, default=None, help="planner.window_step_months (default: the scenario's)"
+    )
     args = ap.parse_args()
     scenario = load(args.scenario)
     network = build_network(scenario)
@@ -36,7 +40,10 @@ def main() -> None:
         f"{'plan s/month':>12} {'median solve s':>14} {'cost USD':>16} {'short kg':>10}"
     )
     for method, months in ((x, int(n)) for x in methods for n in args.months.split(",")):
-        planner = scenario.planner.model_copy(update={"window_method": method})
+        update: dict[str, object] = {"window_method": method}
+        if args.step_months is not None:
+            update["window_step_months"] = args.step_months
+        planner = scenario.planner.model_copy(update=update)
         sc = scenario.model_copy(update={"planner": planner})
         model = CislinkModel(sc, policy.name, network=network, design=design, design_costs_usd=costs, months=months)
         t0 = time.perf_counter()

@@ -199,6 +199,17 @@ class Inputs:
     def years(self) -> float:
         return self.horizon_months / 12.0
 
+    @property
+    def isru_commodities(self) -> frozenset[str]:
+        """The commodities the ISRU plant makes (none without a plant)."""
+        if self.isru_node is None:
+            return frozenset()
+        return frozenset(c for mix in self.isru_products.values() for c in mix)
+
+    def can_accumulate(self, node: str, commodity: str) -> bool:
+        """Whether stock of ``commodity`` at ``node`` may grow: a depot holds anything, the plant its products."""
+        return node in self.depot_nodes or (node == self.isru_node and commodity in self.isru_commodities)
+
 
 def demand_events(scenario: Scenario, months: range, allies: bool = False) -> dict[tuple[str, str, int], float]:
     """Demand lumps per (demand name, commodity, month): Table 5's expansion of Tables 8-9.

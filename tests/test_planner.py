@@ -474,9 +474,10 @@ def test_priced_window_decides_whole_launches_and_trips_and_reports_a_true_bound
 
     ref = load("reference-2035")
     design = Design(depots={}, isru_kg_per_year=356_510.0, fleets={"tug": 1, "lander": 1})
-    # where a run of the reference scenario stood on the first day of month 3
+    # the stock a run of the reference scenario held on the first day of month 3, planned from month 5
+    # (in month 3 the plan only launches; in month 5 the tug and lander fly)
     state = WindowState(
-        3,
+        5,
         design,
         stocks_kg={
             ("leo", "food"): 696.0,
@@ -496,9 +497,9 @@ def test_priced_window_decides_whole_launches_and_trips_and_reports_a_true_bound
     kw = {"months": 24, "settings": replace(FAST, mip_gap=1e-3), "integer_months": 1}
     priced = plan_window(ref, network, state, method="priced", **kw)
     exact = plan_window(ref, network, state, method="mip", **kw)
-    trips = priced.trips[priced.trips["month"] == 3]
+    trips = priced.trips[priced.trips["month"] == 5]
     assert trips["trips"].sum() > 0 and (trips["trips"] == trips["trips"].round()).all()
-    launches = priced.launches[priced.launches["month"] == 3]
+    launches = priced.launches[priced.launches["month"] == 5]
     assert (launches["count"] == launches["count"].round()).all()
     assert priced.solve.bound_usd <= exact.solve.objective_usd + 1.0
     assert priced.solve.bound_usd <= priced.solve.objective_usd + 1.0
@@ -511,7 +512,7 @@ def test_priced_window_decides_whole_launches_and_trips_and_reports_a_true_bound
     listed = priced.trips.set_index(keys)["cargo_kg"]
     assert carried.index.isin(listed.index).all()
     assert (listed.reindex(carried.index) - carried).abs().max() < 1e-3
-    later = priced.trips[priced.trips["month"] > 3]
+    later = priced.trips[priced.trips["month"] > 5]
     assert (later["trips"] != later["trips"].round()).any()
 
 

@@ -8,7 +8,7 @@ directly, so that rounding cuts (mixed-integer rounding on the launch counts) fo
 
 For every run of demand months ``a..b`` of a segment, the commodities that only Earth can supply
 (everything but what the ISRU plant makes, when one may be built), due in ``a..b`` and not short,
-were launched in months ``a - A .. b`` (only ``a .. b`` when nothing can be stored)::
+were launched in months ``a - A .. b`` (only ``a .. b`` when no depot may be built to keep them)::
 
     sum_{tau in a-A..b} sum_{lv,d} payload_max[lv] * launches[lv, d, tau] + shortfall(a..b) >= demand(a..b)
 
@@ -42,8 +42,7 @@ if TYPE_CHECKING:
 def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     if not inp.launch_options:
         return
-    made = {c for mix in inp.isru_products.values() for c in mix} if inp.isru_node else set()
-    earth = [c for c in inp.commodities if c not in made]
+    earth = [c for c in inp.commodities if c not in inp.isru_commodities]
     payload_max: dict[str, float] = defaultdict(float)
     for (lv, _), kg in inp.launch_payload_kg.items():
         payload_max[lv] = max(payload_max[lv], kg)
@@ -87,7 +86,9 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
             if d in g
         ]
 
-    age = inp.max_storage_months if inp.storage_nodes else 0
+    # only a depot keeps what Earth alone supplies (the plant stores its own products, other nodes only
+    # run down what the window starts with, which ``on_hand`` accounts for)
+    age = inp.max_storage_months if inp.depot_nodes else 0
     on_hand: dict[str, float] = defaultdict(float)
     for (_, c), kg in inp.initial_stock.items():
         on_hand[c] += kg

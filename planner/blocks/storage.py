@@ -1,8 +1,12 @@
 """Depots and storage: stock, capacity, boil-off and the 6-month storage limit (study eqs 16-17, 32-33).
 
-Stock is held where a depot may be built, at the ISRU plant (its product store) and wherever the
-initial state puts it. Each month the stock carried over keeps ``(1 - boil-off per day)^days`` of
-itself (cryogenic commodities only). A depot exists or not (binary, one per allowed node); its
+Stock is held where a depot may be built, at the ISRU plant and wherever the initial state puts it.
+The plant's store holds only what the plant makes (water, oxygen, LOX/LH2): it has no capacity or
+cost of its own, so letting it keep food or storable propellant too would be a free depot on the
+Moon. Elsewhere stock may only fall from what the initial state puts there.
+
+Each month the stock carried over keeps ``(1 - boil-off per day)^days`` of itself (cryogenic
+commodities only). A depot exists or not (binary, one per allowed node); its
 capacity is sized (eq 17, all commodities together) and its mass, ``mass_fraction * capacity``, is
 launched at the infrastructure price (eq 33). The depot programme's DDTE is paid once if any depot
 is built (eq 32); operations cost per depot-year.
@@ -51,7 +55,7 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
             ctx.constant[(n, c, t)] += keep * inp.initial_stock.get((n, c), 0.0)
         else:
             ctx.add(n, c, t, keep, m.stock[n, c, prev])
-        if n not in inp.depot_nodes and n != inp.isru_node:
+        if not inp.can_accumulate(n, c):
             m.stock[n, c, t].setub(inp.initial_stock.get((n, c), 0.0))
 
     # stock the window starts with may be written off (left where it is, no longer counted on): stock
