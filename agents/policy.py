@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from cislink import __version__
 from cislink.errors import CislinkError
-from cislink.planner.cases import CASES
+from cislink.planner.cases import CASES, MODEL_REVISION
 from cislink.planner.inputs import Design
 from cislink.scenarios.schema import PolicyDef, Scenario
 
@@ -58,7 +58,7 @@ def _cache_path(scenario: Scenario, case: str) -> Path:
     # how re-plans are solved does not change the design, so their settings do not key it
     dump = scenario.model_dump(mode="json")
     dump["planner"] = {k: v for k, v in dump["planner"].items() if not k.startswith("window_")}
-    text = json.dumps([dump, case, __version__], sort_keys=True)
+    text = json.dumps([dump, case, __version__, MODEL_REVISION], sort_keys=True)
     return cache_dir() / "designs" / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
 
 

@@ -16,3 +16,8 @@ CASES: dict[str, tuple[str, ...]] = {
 #: The combinations of the study's Fig. 10 (depots alone is left out there: without tugs they serve
 #: only the lunar surface).
 SENSITIVITY = ("none", "isru", "tugs", "tugs+depots", "isru+tugs", "isru+depots", "all")
+
+#: Revision of the planning model's rules, raised whenever a change gives different plans for the same
+#: scenario, so that infrastructure designs cached on disk are sized again. 2: the ISRU plant's store
+#: keeps only what the plant makes.
+MODEL_REVISION = 2
