@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,8 @@ class SolverSettings:
     seed: int = 0
     abs_gap_usd: float = 0.0
     root_lp: str = "choose"
+    #: Stop as soon as a plan costs no more than this (USD): a bound proven elsewhere already closes the gap.
+    target_usd: float = -math.inf
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides: Any) -> SolverSettings:
@@ -126,6 +130,8 @@ def highs_options(s: SolverSettings) -> dict[str, Any]:
         out["mip_lp_solver"] = s.root_lp
     if s.abs_gap_usd > 0:
         out["mip_abs_gap"] = s.abs_gap_usd * OBJECTIVE_SCALE
+    if math.isfinite(s.target_usd):
+        out["objective_target"] = s.target_usd * OBJECTIVE_SCALE
     return out
 
 
@@ -133,6 +139,7 @@ def use_highs_threads(threads: int) -> None:
     """HiGHS keeps one thread pool per process and refuses to run with another thread count: reset it."""
     import highspy
 
+    _swallow_highs_banner()
     global _highs_threads
     if _highs_threads is not None and _highs_threads != threads:
         highspy.Highs.resetGlobalScheduler(True)
@@ -182,6 +189,36 @@ def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bo
 
 
 _highs_threads: int | None = None
+_banner_swallowed = False
+
+
+def _swallow_highs_banner() -> None:
+    """Make the process's first HiGHS instance with standard output pointed at the null device.
+
+    HiGHS 1.16 prints its banner on standard output the first time a solver is made in a process,
+    before any option can turn its output off; ``cislink run --json`` would then print it before its
+    JSON. Later instances print nothing. The banner is written by the C library, so the redirection is
+    of file descriptor 1 itself, flushed before it is put back.
+    """
+    global _banner_swallowed
+    if _banner_swallowed:
+        return
+    _banner_swallowed = True
+    import ctypes
+
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        highspy.Highs()
+        ctypes.CDLL(None).fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
 
 
 def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = False) -> tuple[str, float | None, float]:
@@ -222,6 +259,8 @@ def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | N
     }
     if s.abs_gap_usd > 0:
         options["limits/absgap"] = s.abs_gap_usd * OBJECTIVE_SCALE
+    if math.isfinite(s.target_usd):
+        options["limits/primal"] = s.target_usd * OBJECTIVE_SCALE
     try:
         res = opt.solve(m, load_solutions=False, options=options)
     except Exception as exc:
