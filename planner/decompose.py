@@ -121,7 +121,7 @@ def solve_by_month(
     weight: dict[tuple[Any, ...], float] = {}
     sig_of_step: dict[int, tuple[Any, ...]] = {}
     for step in inp.steps:
-        one = build_inputs(scenario, network, [Segment(step.month, 1, 1.0)], allowed=inp.allowed, fixed_costs=False)
+        one = build_inputs(scenario, network, [Segment(step.month, 1, 1.0)], allowed=inp.allowed, fixed_cost_share=0.0)
         sig = _signature(one)
         if sig not in months:
             months[sig] = _Month(one)

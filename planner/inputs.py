@@ -172,7 +172,7 @@ class Inputs:
     infra_price_per_kg: dict[str, float]  # by node
     shortfall_penalty_usd_per_kg: float
     terminal_value: dict[tuple[str, str], float]
-    fixed_costs: bool
+    fixed_cost_share: float  # share of the infrastructure's costs this model pays (0: none)
     required: frozenset[str] = frozenset()
     notes: list[str] = field(default_factory=list)
     vehicle_home: dict[str, str] = field(default_factory=dict)  # type -> node every month's tour passes
@@ -319,7 +319,7 @@ def build_inputs(
     design: Design | None = None,
     initial_stock: dict[tuple[str, str], float] | None = None,
     terminal_value_fraction: float = 0.0,
-    fixed_costs: bool = True,
+    fixed_cost_share: float = 1.0,
     isru_availability: dict[int, float] | None = None,
     required: frozenset[str] = frozenset(),
     extra_demand: dict[tuple[str, str], float] | None = None,
@@ -333,6 +333,9 @@ def build_inputs(
     with ``design`` given, the infrastructure is fixed to it instead and only operations are planned.
     ``required`` names programmes that are built (their DDTE paid) for sure: the study enumerates the
     on/off choices of the three programmes, which removes the weakest big-M terms from the model.
+    ``fixed_cost_share`` is the share of the infrastructure's costs (DDTE, its launch, its operations)
+    the model pays: 1 for a whole plan, 0 for operations alone (rolling windows, single months), a
+    representative segment's share of the horizon in the study's segment decomposition.
     ``terminal_value_fraction`` values stock left at the end of the last step at that fraction of the
     cheapest launch price per kg to its node (rolling windows: leftover stock is not worthless).
     ``extra_demand`` adds kg per (customer, commodity) due in the first step (a rolling window's
@@ -575,7 +578,7 @@ def build_inputs(
         infra_price_per_kg=price_per_kg,
         shortfall_penalty_usd_per_kg=scenario.planner.shortfall_penalty_usd_per_kg,
         terminal_value=terminal,
-        fixed_costs=fixed_costs,
+        fixed_cost_share=fixed_cost_share,
         required=frozenset(required) & allowed,
         notes=notes,
         vehicle_home={v: n for v, n in (homes or {}).items() if v in vehicles},

@@ -40,7 +40,9 @@ from cislink.planner.inputs import Segment, build_inputs, demand_events, mars_mo
 from cislink.planner.model import build_model
 from cislink.planner.polish import MIN_GAIN, polish
 from cislink.planner.results import Plan, read_plan
+from cislink.planner.segments import by_segment, solve_by_segment
 from cislink.planner.solve import SolveInfo, SolverSettings, relative_gap, solve_checked
+from cislink.planner.warmstart import plan_values, start_from
 
 if TYPE_CHECKING:
     from cislink.orbits.network import Network
@@ -194,6 +196,10 @@ def solve_subsets(
         try:
             if storage_free(inp):
                 m, info, built = solve_by_month(scenario, network, inp, limited)
+            elif by_segment(inp, segments):
+                donor = _best_solved_within(subset, out, values)
+                start = values[donor] if donor is not None else None
+                m, info, built = solve_by_segment(scenario, network, inp, segments, with_storage(limited), start)
             else:
                 built_at = time.perf_counter()
                 m = build_model(inp)
@@ -346,38 +352,6 @@ def _seed_and_polish(m: pyo.ConcreteModel, info: SolveInfo, settings: SolverSett
     for v, value in saved:
         v.set_value(value, skip_validation=True)
     return replace(info, solve_seconds=info.solve_seconds + after.solve_seconds)
-
-
-def plan_values(m: pyo.ConcreteModel) -> dict[tuple[str, Any], float]:
-    """The non-zero variable values of a solved model, by component name and index."""
-    out: dict[tuple[str, Any], float] = {}
-    for var in m.component_objects(pyo.Var, active=True):
-        for index, v in var.items():
-            if v.value:
-                out[(var.local_name, index)] = v.value
-    return out
-
-
-def start_from(m: pyo.ConcreteModel, values: dict[tuple[str, Any], float]) -> None:
-    """Give ``m`` the plan ``values`` of a model with fewer programmes, as a first plan for the solver.
-
-    Variables the other model lacks (stock in a depot, ISRU output) start at zero, within their
-    bounds; a programme that must be built is built empty (one depot of zero capacity, a plant
-    producing nothing), which costs its DDTE and changes nothing else.
-    """
-    for var in m.component_objects(pyo.Var, active=True):
-        for index, v in var.items():
-            if v.fixed:
-                continue
-            value = values.get((var.local_name, index), 0.0)
-            lb, ub = v.lb, v.ub
-            if lb is not None:
-                value = max(value, lb)
-            if ub is not None:
-                value = min(value, ub)
-            v.set_value(value, skip_validation=True)
-    if hasattr(m, "depot_any") and not any((v.value or 0) > 0.5 for v in m.depot_built.values()):
-        next(iter(m.depot_built.values())).set_value(1)
 
 
 def available(scenario: Scenario, programmes: tuple[str, ...]) -> tuple[str, ...]:

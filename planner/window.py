@@ -123,7 +123,7 @@ def _plan_window(
         design=state.design,
         initial_stock=state.stocks_kg,
         terminal_value_fraction=0.0 if sees_the_end else TERMINAL_VALUE_FRACTION,
-        fixed_costs=False,
+        fixed_cost_share=0.0,
         isru_availability=state.isru_availability,
         extra_demand=state.extra_demand_kg,
         allies=state.allies,

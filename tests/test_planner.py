@@ -246,6 +246,51 @@ def test_launch_cover_rows_remove_no_plan(demo_net) -> None:
     assert_cover_rows_remove_no_plan(build_model(inp))
 
 
+def assert_plan_satisfies_every_row(m: pyo.ConcreteModel) -> None:
+    for row in m.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(row.body)
+        assert row.lower is None or body >= pyo.value(row.lower) - 1e-5, row.name
+        assert row.upper is None or body <= pyo.value(row.upper) + 1e-5, row.name
+
+
+def test_segments_solved_apart_bound_the_whole_model_and_join_into_one_of_its_plans(demo, demo_net) -> None:
+    # two segments with depots, each solved alone paying its share of the infrastructure: the sum of
+    # their bounds may not exceed the whole model's optimum, and the joined plan is a plan of the
+    # whole model whose cost is the one reported
+    from cislink.planner.segments import shares, solve_by_segment
+
+    segments = [Segment(0, 6, 1.0), Segment(6, 6, 3.0)]
+    assert shares(segments, 12) == [0.25, 0.75]
+    depot = frozenset({"depot"})
+    inp = build_inputs(demo, demo_net, segments, allowed=depot, required=depot)
+    m, info, _ = solve_by_segment(demo, demo_net, inp, segments, FAST)
+    whole = solve_model(build_model(inp), FAST)
+    assert whole.mip_gap <= 1e-4
+    assert info.bound_usd <= whole.objective_usd * (1 + 1e-6)
+    assert info.objective_usd >= whole.objective_usd * (1 - 1e-6)
+    assert info.objective_usd <= whole.objective_usd * (1 + FAST.mip_gap)
+    assert pyo.value(m.total_cost) / 1e-6 == pytest.approx(info.objective_usd, rel=1e-9)
+    assert_plan_satisfies_every_row(m)
+
+
+def test_a_segments_share_of_the_plan_is_renumbered_from_its_first_month() -> None:
+    from cislink.planner.segments import shift_values
+
+    values = {
+        ("launches", ("falcon_9", "leo", 13)): 2.0,
+        ("launches", ("falcon_9", "leo", 3)): 1.0,
+        ("mars_at", (12, "eml1")): 1.0,
+        ("isru_electrolysed", 14): 5.0,
+        ("fleet", "tug"): 1.0,
+    }
+    assert shift_values(values, 12, 12) == {
+        ("launches", ("falcon_9", "leo", 1)): 2.0,
+        ("mars_at", (0, "eml1")): 1.0,
+        ("isru_electrolysed", 2): 5.0,
+        ("fleet", "tug"): 1.0,
+    }
+
+
 def test_a_subset_with_storage_starts_from_a_feasible_plan_of_a_smaller_one(demo, demo_net) -> None:
     from cislink.planner.study import plan_values, start_from
 
@@ -256,10 +301,7 @@ def test_a_subset_with_storage_starts_from_a_feasible_plan_of_a_smaller_one(demo
     both = frozenset({"tug", "depot"})
     m = build_model(build_inputs(demo, demo_net, segments, allowed=both, required=both))
     start_from(m, plan_values(small))
-    for row in m.component_data_objects(pyo.Constraint, active=True):
-        body = pyo.value(row.body)
-        assert row.lower is None or body >= pyo.value(row.lower) - 1e-5, row.name
-        assert row.upper is None or body <= pyo.value(row.upper) + 1e-5, row.name
+    assert_plan_satisfies_every_row(m)
     # the start costs the smaller plan plus the depot programme built empty
     depot = demo.infrastructure.depot
     extra = depot.ddte_usd + depot.operations_usd_per_year * demo.planner.horizon_months / 12

@@ -93,10 +93,11 @@ def define_isru(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
             ctx.new_mass[(c, t)].append((frac, var))
 
     option = inp.scenario.infrastructure.isru
-    if option is None or not inp.fixed_costs:
+    share = inp.fixed_cost_share
+    if option is None or share == 0:
         return
-    price = inp.infra_price_per_kg[node]
-    ctx.cost("ddte", option.ddte_usd, m.isru_built)
+    price = share * inp.infra_price_per_kg[node]
+    ctx.cost("ddte", share * option.ddte_usd, m.isru_built)
     ctx.cost("infrastructure_launch", price * option.fixed_mass_kg, m.isru_built)
     ctx.cost("infrastructure_launch", price * option.mass_per_rate_kg, m.isru_rate)
-    ctx.cost("operations", option.operations_usd_per_year * inp.years, m.isru_built)
+    ctx.cost("operations", share * option.operations_usd_per_year * inp.years, m.isru_built)

@@ -134,14 +134,15 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
                 ctx.cost("terminal_stock_value", -inp.terminal_value[(n, c)] * steps[t].weight, m.stock[n, c, t])
 
     option = inp.scenario.infrastructure.depot
-    if not dep or option is None or not inp.fixed_costs:
+    share = inp.fixed_cost_share
+    if not dep or option is None or share == 0:
         return
     m.depot_program = pyo.Var(domain=pyo.Binary)
     m.depot_program_link = pyo.Constraint(m.depot_nodes, rule=lambda _m, n: m.depot_built[n] <= m.depot_program)
     if inp.design is not None or "depot" in inp.required:
         m.depot_program.fix(1)
         m.depot_any = pyo.Constraint(expr=linear([(1.0, m.depot_built[n]) for n in dep]) >= 1.0)
-    ctx.cost("ddte", option.ddte_usd, m.depot_program)
+    ctx.cost("ddte", share * option.ddte_usd, m.depot_program)
     for n in dep:
-        ctx.cost("infrastructure_launch", inp.infra_price_per_kg[n] * option.mass_fraction, m.depot_capacity[n])
-        ctx.cost("operations", option.operations_usd_per_year * inp.years, m.depot_built[n])
+        ctx.cost("infrastructure_launch", share * inp.infra_price_per_kg[n] * option.mass_fraction, m.depot_capacity[n])
+        ctx.cost("operations", share * option.operations_usd_per_year * inp.years, m.depot_built[n])

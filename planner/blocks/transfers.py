@@ -141,18 +141,19 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
 
     # costs: vehicles launched (eq 33), tug DDTE (eq 32), operations per vehicle-year
     tug = inp.scenario.infrastructure.tug
-    if not inp.fixed_costs:
+    share = inp.fixed_cost_share
+    if share == 0:
         return
     for v in inp.vehicles:
         for term, usd in fleet_costs_usd(inp, v).items():
-            ctx.cost(term, usd, m.fleet[v])
+            ctx.cost(term, share * usd, m.fleet[v])
         if inp.vehicle_role[v] == "tug" and tug is not None:
             m.tug_program = pyo.Var(domain=pyo.Binary)
             m.tug_program_link = pyo.Constraint(expr=m.fleet[v] <= tug.max_fleet * m.tug_program)
             if inp.design is not None or "tug" in inp.required:
                 m.tug_program.fix(1)
                 m.fleet[v].setlb(1)
-            ctx.cost("ddte", tug.ddte_usd, m.tug_program)
+            ctx.cost("ddte", share * tug.ddte_usd, m.tug_program)
 
 
 def cargo_limit_kg(inp: Inputs, va: VehicleArc) -> float:

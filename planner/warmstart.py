@@ -1,0 +1,46 @@
+"""Warm starts: a solved model's plan as plain values, and that plan given to another model.
+
+The study solves its programme subsets smallest first; a subset with more programmes starts from
+the plan of a smaller one (with its own programmes built empty), and the segment decomposition
+starts each segment from the part of that plan in its months.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyomo.environ as pyo
+
+Values = dict[tuple[str, Any], float]
+
+
+def plan_values(m: pyo.ConcreteModel) -> Values:
+    """The non-zero variable values of a solved model, by component name and index."""
+    out: Values = {}
+    for var in m.component_objects(pyo.Var, active=True):
+        for index, v in var.items():
+            if v.value:
+                out[(var.local_name, index)] = v.value
+    return out
+
+
+def start_from(m: pyo.ConcreteModel, values: Values) -> None:
+    """Give ``m`` the plan ``values`` of a model with fewer programmes, as a first plan for the solver.
+
+    Variables the other model lacks (stock in a depot, ISRU output) start at zero, within their
+    bounds; a programme that must be built is built empty (one depot of zero capacity, a plant
+    producing nothing), which costs its DDTE and changes nothing else.
+    """
+    for var in m.component_objects(pyo.Var, active=True):
+        for index, v in var.items():
+            if v.fixed:
+                continue
+            value = values.get((var.local_name, index), 0.0)
+            lb, ub = v.lb, v.ub
+            if lb is not None:
+                value = max(value, lb)
+            if ub is not None:
+                value = min(value, ub)
+            v.set_value(value, skip_validation=True)
+    if hasattr(m, "depot_any") and not any((v.value or 0) > 0.5 for v in m.depot_built.values()):
+        next(iter(m.depot_built.values())).set_value(1)
