@@ -35,7 +35,6 @@ way (:func:`by_segment`).
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -88,13 +87,19 @@ def shift_values(values: Values, first: int, count: int) -> Values:
     out: Values = {}
     for (name, index), value in values.items():
         t = step_of(index)
-        if t is None:
-            out[(name, index)] = value
-        elif first <= t < first + count:
-            parts = index if isinstance(index, tuple) else (index,)
-            moved = tuple(p - first if p == t and isinstance(p, int) and not isinstance(p, bool) else p for p in parts)
-            out[(name, moved if isinstance(index, tuple) else moved[0])] = value
+        if t is None or first <= t < first + count:
+            out[(name, moved_step(index, -first))] = value
     return out
+
+
+def moved_step(index: Any, delta: int) -> Any:
+    """A variable index with its step (its one integer element) moved by ``delta``; unchanged if it has none."""
+    t = step_of(index)
+    if t is None:
+        return index
+    parts = index if isinstance(index, tuple) else (index,)
+    moved = tuple(p + delta if p == t and isinstance(p, int) and not isinstance(p, bool) else p for p in parts)
+    return moved if isinstance(index, tuple) else moved[0]
 
 
 def solve_by_segment(
@@ -196,10 +201,7 @@ def _fix_segment_plans(m: pyo.ConcreteModel, plans: list[tuple[int, pyo.Concrete
             for index, v in getattr(part, name).items():
                 if v.fixed:
                     continue
-                parts = index if isinstance(index, tuple) else (index,)
-                t = step_of(index)
-                moved = tuple(p + first if p == t and isinstance(p, int) else p for p in parts)
-                target = getattr(m, name)[moved]
+                target = getattr(m, name)[moved_step(index, first)]
                 target.fix(round(v.value or 0.0))
                 fixed.append(target)
         for name in UNION_DECISIONS:
@@ -210,6 +212,4 @@ def _fix_segment_plans(m: pyo.ConcreteModel, plans: list[tuple[int, pyo.Concrete
         if not target.fixed:
             target.fix(value)
             fixed.append(target)
-    if not math.isfinite(sum(v.value for v in fixed)):
-        raise PlannerError("a segment's plan has no value for a whole-number decision")
     return fixed
