@@ -296,6 +296,15 @@ class Vehicle(mesa.Agent):
             self.wait_days += 1
             return
         cargo = {c: kg * shrink for c, kg in cargo.items() if kg * shrink > 1e-6}
+        room = self._room_with_way_back(leg.destination, stock, cargo, k_min)
+        if room < 0.0 or (room < 1.0 and m.day_of_month < PARTIAL_LOAD_DAY):
+            # only a vehicle brings propellant there and the way back does not fit yet: do not go
+            if m.day_of_month >= PARTIAL_LOAD_DAY and not leg.reposition:
+                why = f"{self.name} would be stranded at {leg.destination}: too little propellant for the way back"
+                m.drop_leg(leg, why)
+            self.wait_days += 1
+            return
+        cargo = self._with_way_back(leg.destination, {c: kg * room for c, kg in cargo.items() if kg * room > 1e-6})
         loaded = self.empty_kg + sum(cargo.values())
         # propellant on hand at the origin once the cargo is set aside, in the vehicle's mixture
         avail = min((stock.get(c, 0.0) - cargo.get(c, 0.0)) / frac for c, frac in self.mixture.items() if frac > 0)
@@ -330,6 +339,50 @@ class Vehicle(mesa.Agent):
         self.node = ""
         if m.rng.random() > self.reliability:
             m.lose_vehicle(self, "failure in flight")
+
+    def _way_back_kg(self, destination: str) -> dict[str, float]:
+        """Propellant the vehicle must arrive with at ``destination`` to fly its first hop home.
+
+        Nothing where a launch or the ISRU plant can bring propellant (the next re-plan can refuel it
+        there), nor at home. Elsewhere (the lunar surface without a producing plant) only a vehicle
+        brings propellant, and a vehicle that arrives without its way back is stranded for good.
+        """
+        m = self.model
+        if destination == m.home(self.vehicle_type) or m.supplied_without_vehicles(destination):
+            return {}
+        return m.return_propellant_kg(self, destination)
+
+    def _with_way_back(self, destination: str, cargo: dict[str, float]) -> dict[str, float]:
+        """``cargo`` with the propellant for the way back from ``destination`` added where it falls short."""
+        out = dict(cargo)
+        for c, kg in self._way_back_kg(destination).items():
+            out[c] = max(out.get(c, 0.0), kg)
+        return out
+
+    def _room_with_way_back(
+        self, destination: str, stock: dict[str, float], cargo: dict[str, float], k: float
+    ) -> float:
+        """The largest share of ``cargo`` that still lets the vehicle carry its way back from ``destination``.
+
+        1 where no way back is needed or all fits (payload, and with the burn the stock), -1 where not
+        even the way back alone fits.
+        """
+        if not self._way_back_kg(destination):
+            return 1.0
+
+        def fits(share: float) -> bool:
+            full = self._with_way_back(destination, {c: kg * share for c, kg in cargo.items()})
+            return sum(full.values()) <= self.payload_max_kg + 1e-6 and self._cargo_share(stock, full, k) >= 1 - 1e-9
+
+        if fits(1.0):
+            return 1.0
+        if not fits(0.0):
+            return -1.0
+        low, high = 0.0, 1.0
+        for _ in range(30):
+            mid = (low + high) / 2
+            low, high = (mid, high) if fits(mid) else (low, mid)
+        return low
 
     def _cargo_share(self, stock: dict[str, float], cargo: dict[str, float], k: float) -> float:
         """The largest share of ``cargo`` that leaves enough propellant in ``stock`` for the burn.

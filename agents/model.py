@@ -461,11 +461,16 @@ class CislinkModel(mesa.Model):
         lunar surface is based there with ISRU, and in low lunar orbit without it.)
         """
         spec = next(v for v in self.scenario.vehicles if v.name == vehicle_type)
-        isru = self.isru.node if self.isru is not None and self.isru.rate_kg_per_year > 0 else None
         for n in spec.nodes:
-            if n == isru or launch_class(self.scenario.node(n)) is not None:
+            if self.supplied_without_vehicles(n):
                 return n
         return spec.nodes[0] if spec.nodes else None
+
+    def supplied_without_vehicles(self, node: str) -> bool:
+        """Whether propellant can reach ``node`` other than in a vehicle: by launch, or from the producing plant."""
+        isru = self.isru.node if self.isru is not None and self.isru.rate_kg_per_year > 0 else None
+        cls = launch_class(self.scenario.node(node))
+        return node == isru or (cls is not None and any(lv.payload_kg(cls) > 0 for lv in self.scenario.launch_vehicles))
 
     def hop_propellant_kg(self, vehicle: Vehicle, origin: str, destination: str) -> dict[str, float]:
         """Propellant per commodity the empty vehicle burns from ``origin`` to ``destination``."""

@@ -249,3 +249,43 @@ def test_a_lost_vehicle_is_replaced_after_the_lead_time() -> None:
     assert m.design.fleets["tug"] == 1 and m.total_cost_usd > cost
     assert [v.name for v in m.vehicles if not v.lost] == ["tug-2"]  # placed at the next month start
     assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_a_vehicle_does_not_fly_where_it_would_be_stranded() -> None:
+    # without a trans-lunar launch only the tug brings propellant to the Gateway's orbit: a tug that
+    # cannot carry the propellant for its way back stays at home, one that can arrives with it on board
+    from cislink.agents.agents import Leg
+
+    lvs = [lv.model_copy(update={"payload_tli_kg": 0.0}) for lv in DEMO.launch_vehicles]
+    scenario = DEMO.model_copy(update={"launch_vehicles": lvs})
+    m = CislinkModel(
+        scenario, "sovereign", 7, network=NETWORK, design=Design(fleets={"tug": 1}), months=1, random_disruptions=False
+    )
+    m.step()
+    tug = m.vehicles[0]
+    tug.flight, tug.node, tug.reserve_kg = None, "leo", {}
+    m.legs.clear()
+    leo = m.depot("leo")
+    for c, kg in list(leo.stock.items()):
+        m.ledger.record(m.day, "loss", "leo", c, leo.take(c, kg), "test")
+
+    def stock(c: str, kg: float) -> None:
+        leo.put(c, kg)
+        m.ledger.record(m.day, "launch", "leo", c, kg, "test")
+
+    (fuel,) = tug.mixture
+    k = math.expm1(NETWORK.arc("leo", "nrho").dv_total_m_s / tug.ve_m_s)
+    back = m.return_propellant_kg(tug, "nrho")[fuel]
+    stock("food", 1_000.0)
+    stock(fuel, 1.01 * k * (tug.empty_kg + 1_000.0))  # enough to go, not to come back
+    m.legs.append(Leg("tug", "leo", "nrho", {"food": 1_000.0}))
+    tug._depart()
+    assert tug.flight is None and tug.node == "leo"
+    stock(fuel, 1.01 * back * (1 + k))
+    tug._depart()
+    assert tug.flight is not None
+    assert tug.flight.cargo_kg[fuel] >= back - 1e-6
+    tug.model.day = tug.flight.arrive_day
+    tug._fly()
+    assert tug.node == "nrho" and tug.reserve_kg[fuel] >= back - 1e-6
+    assert abs(m.balance_error_kg) < 1e-6
