@@ -55,6 +55,8 @@ from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.solve import SolveInfo, relative_gap, shortfall_kg, shortfall_vars, solve_checked
 
 if TYPE_CHECKING:
+    import highspy
+
     from cislink.planner.solve import SolverSettings
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,16 @@ log = logging.getLogger(__name__)
 #: MIPs took 16.5 s of CPU time together without them and 20.2 s with them (median of two), and the
 #: plans with them were 0.3% dearer in their priced cost.
 EXECUTED_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+
+#: The LP with the executed decisions fixed starts from the relaxation's basis, usually a few thousand
+#: simplex iterations. In one window of a 132-month run (month 60, a Mars departure, the lander lost)
+#: that warm start stalled: 141,637 iterations and the 30 s limit, where a cold dual simplex took
+#: 31,259 iterations (5.8 s) and the interior-point method 1.0 s; the window fell back to one MIP,
+#: which stopped at its limit with 50 t short ($507B of penalty against a $1.61B plan). Past as many
+#: iterations as the relaxation took plus :data:`WARM_ITERATIONS_MIN`, it is solved by interior point.
+WARM_ITERATIONS = 1
+WARM_ITERATIONS_MIN = 5_000
+STALLED_LP_OPTIONS = {"solver": "ipm", "run_crossover": "off"}
 
 #: Constraint components that only restate what other rows imply (see :mod:`cislink.planner.blocks.cuts`).
 VALID_INEQUALITIES = ("launch_cover",)
@@ -128,7 +140,16 @@ def solve_priced(
         if v.is_integer() and not v.fixed:
             relaxed.changeColBounds(j, round(x_short[k]), round(x_short[k]))
     relaxed.setOptionValue("time_limit", max(settings.time_limit_s - (time.perf_counter() - t0), 1.0))
+    relaxed.setOptionValue("simplex_iteration_limit", WARM_ITERATIONS * lp_iterations + WARM_ITERATIONS_MIN)
     relaxed.run()
+    if _iteration_limit(relaxed):  # the warm start stalled: solve it afresh by interior point
+        log.info("priced window: the fixed LP stalled from the relaxation's basis; interior point instead")
+        relaxed.setOptionValue("simplex_iteration_limit", 2**31 - 1)
+        relaxed.setOptionValue("time_limit", max(settings.time_limit_s - (time.perf_counter() - t0), 1.0))
+        relaxed.clearSolver()
+        for option, value in STALLED_LP_OPTIONS.items():
+            relaxed.setOptionValue(option, value)
+        relaxed.run()
     if not optimal(relaxed):
         log.warning("priced window: the executed decisions leave the look-ahead without a plan")
         return _fallback(m, settings, t0)
@@ -158,6 +179,12 @@ def solve_priced(
     gap = relative_gap(objective_usd, bound_usd)
     proven = gap <= settings.mip_gap or objective_usd - bound_usd <= settings.abs_gap_usd
     return SolveInfo("highs", "optimal" if proven else "priced", objective_usd, bound_usd, gap, seconds)
+
+
+def _iteration_limit(h: highspy.Highs) -> bool:
+    import highspy
+
+    return h.getModelStatus() == highspy.HighsModelStatus.kIterationLimit
 
 
 def _fill_unused(m: pyo.ConcreteModel) -> None:
