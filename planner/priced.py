@@ -55,8 +55,6 @@ from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.solve import SolveInfo, relative_gap, shortfall_kg, shortfall_vars, solve_checked
 
 if TYPE_CHECKING:
-    import highspy
-
     from cislink.planner.solve import SolverSettings
 
 log = logging.getLogger(__name__)
@@ -67,15 +65,19 @@ log = logging.getLogger(__name__)
 #: plans with them were 0.3% dearer in their priced cost.
 EXECUTED_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
 
-#: The LP with the executed decisions fixed starts from the relaxation's basis, usually a few thousand
-#: simplex iterations. In one window of a 132-month run (month 60, a Mars departure, the lander lost)
-#: that warm start stalled: 141,637 iterations and the 30 s limit, where a cold dual simplex took
-#: 31,259 iterations (5.8 s) and the interior-point method 1.0 s; the window fell back to one MIP,
-#: which stopped at its limit with 50 t short ($507B of penalty against a $1.61B plan). Past as many
-#: iterations as the relaxation took plus :data:`WARM_ITERATIONS_MIN`, it is solved by interior point.
-WARM_ITERATIONS = 1
-WARM_ITERATIONS_MIN = 5_000
-STALLED_LP_OPTIONS = {"solver": "ipm", "run_crossover": "off"}
+#: How the window's two linear programs are solved. HiGHS's dual simplex, its default, usually takes
+#: 1-2 s on a 24-month relaxation, but late in runs some windows stall: in a 132-month run of the
+#: reference scenario (one tug, one lander) the relaxation of month 65 took 145,322 iterations (25 s)
+#: and that of month 73 68,432 (13 s), where the interior-point method took 1.0 s and 0.8 s; and the
+#: LP with month 60's decisions fixed, warm-started from the relaxation's basis, stopped at the 30 s
+#: limit after 141,637 iterations (1.0 s by interior point), so that window fell back to one MIP
+#: that planned 50 t short. The relaxation is solved by interior point without crossover (only its
+#: duals and its shortfall are used); the LP with the executed decisions fixed by interior point with
+#: crossover, for a plan at a vertex (no trace flows). On 44 windows of that run (every third):
+#: 96.5-101.6 s together, median 2.3-2.4 s, longest 3.6 s, against 134.1 s, median 2.0 s and longest
+#: 14.5 s with the dual simplex, at the same total cost (within 0.001%).
+RELAXATION_LP_OPTIONS = {"solver": "ipm", "run_crossover": "off"}
+FIXED_LP_OPTIONS = {"solver": "ipm", "run_crossover": "on"}
 
 #: Constraint components that only restate what other rows imply (see :mod:`cislink.planner.blocks.cuts`).
 VALID_INEQUALITIES = ("launch_cover",)
@@ -103,10 +105,12 @@ def solve_priced(
     every = list(range(len(p.cols)))
     lp_rows = [r for r in range(len(p.rows)) if r not in cuts]
     relaxed = p.highs(settings, every, lp_rows, p.cost, integer=False)
+    for option, value in RELAXATION_LP_OPTIONS.items():
+        relaxed.setOptionValue(option, value)
     t_build = time.perf_counter()
     relaxed.run()
     t_lp = time.perf_counter()
-    lp_iterations = relaxed.getInfo().simplex_iteration_count
+    lp_iterations = relaxed.getInfo().ipm_iteration_count
     if not optimal(relaxed):
         log.warning(
             "priced window: relaxation %s; solving the window as one MIP",
@@ -134,24 +138,22 @@ def solve_priced(
         return _fallback(m, settings, t0)
     x_short = short.getSolution().col_value
 
-    # 3. the whole window as an LP with the executed whole numbers fixed (warm: same instance as step 1)
+    # 3. the whole window as an LP with the executed whole numbers fixed (same instance as step 1)
     for k, j in enumerate(mine):
         v = p.cols[j]
         if v.is_integer() and not v.fixed:
             relaxed.changeColBounds(j, round(x_short[k]), round(x_short[k]))
-    relaxed.setOptionValue("time_limit", max(settings.time_limit_s - (time.perf_counter() - t0), 1.0))
-    relaxed.setOptionValue("simplex_iteration_limit", WARM_ITERATIONS * lp_iterations + WARM_ITERATIONS_MIN)
+    # HiGHS counts an instance's time limit from its first run: the relaxation's time is already spent
+    left = max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
+    relaxed.setOptionValue("time_limit", relaxed.getRunTime() + left)
+    for option, value in FIXED_LP_OPTIONS.items():
+        relaxed.setOptionValue(option, value)
     relaxed.run()
-    if _iteration_limit(relaxed):  # the warm start stalled: solve it afresh by interior point
-        log.info("priced window: the fixed LP stalled from the relaxation's basis; interior point instead")
-        relaxed.setOptionValue("simplex_iteration_limit", 2**31 - 1)
-        relaxed.setOptionValue("time_limit", max(settings.time_limit_s - (time.perf_counter() - t0), 1.0))
-        relaxed.clearSolver()
-        for option, value in STALLED_LP_OPTIONS.items():
-            relaxed.setOptionValue(option, value)
-        relaxed.run()
     if not optimal(relaxed):
-        log.warning("priced window: the executed decisions leave the look-ahead without a plan")
+        log.warning(
+            "priced window: the executed decisions leave the look-ahead without a plan (%s)",
+            relaxed.modelStatusToString(relaxed.getModelStatus()),
+        )
         return _fallback(m, settings, t0)
     x = list(relaxed.getSolution().col_value)
     for j, v in enumerate(p.cols):
@@ -165,7 +167,7 @@ def solve_priced(
         return _fallback(m, settings, t0, warm_start=True)
     log.info(
         "priced window: %.6g USD against relaxation %.6g USD in %.2f s (arrays %.2f, relaxation %.2f, "
-        "executed months %.2f, fixed LP %.2f; simplex iterations %d and %d)",
+        "executed months %.2f, fixed LP %.2f; interior-point iterations %d and %d)",
         objective_usd,
         bound_usd,
         seconds,
@@ -174,17 +176,11 @@ def solve_priced(
         t_mip - t_mip0,
         time.perf_counter() - t_mip,
         lp_iterations,
-        relaxed.getInfo().simplex_iteration_count,
+        relaxed.getInfo().ipm_iteration_count,
     )
     gap = relative_gap(objective_usd, bound_usd)
     proven = gap <= settings.mip_gap or objective_usd - bound_usd <= settings.abs_gap_usd
     return SolveInfo("highs", "optimal" if proven else "priced", objective_usd, bound_usd, gap, seconds)
-
-
-def _iteration_limit(h: highspy.Highs) -> bool:
-    import highspy
-
-    return h.getModelStatus() == highspy.HighsModelStatus.kIterationLimit
 
 
 def _fill_unused(m: pyo.ConcreteModel) -> None:

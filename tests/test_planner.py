@@ -558,31 +558,6 @@ def test_priced_window_decides_whole_launches_and_trips_and_reports_a_true_bound
     assert (later["trips"] != later["trips"].round()).any()
 
 
-def test_a_fixed_lp_that_stalls_from_the_relaxations_basis_is_solved_afresh(
-    demo, demo_net, monkeypatch, caplog
-) -> None:
-    # the LP with the executed month fixed starts from the relaxation's basis; if that stalls (seen in
-    # a run: 141,637 iterations and the time limit, where a cold solve takes 1 s) it is solved again
-    # by interior point, to the same plan, instead of falling back to one MIP over the window
-    import logging
-
-    from cislink.planner import priced
-
-    design = Design(depots={"leo": 20_000.0}, fleets={"tug": 1})
-    state = WindowState(5, design, homes={"tug": "leo"})  # supplies due this month: a fractional relaxation
-    kw = {"months": 6, "settings": FAST, "integer_months": 1, "method": "priced"}
-    usual = plan_window(demo, demo_net, state, **kw)
-    monkeypatch.setattr(priced, "WARM_ITERATIONS", 0)
-    monkeypatch.setattr(priced, "WARM_ITERATIONS_MIN", 1)
-    with caplog.at_level(logging.INFO, logger="cislink.planner.priced"):
-        stalled = plan_window(demo, demo_net, state, **kw)
-    assert "interior point instead" in caplog.text
-    assert "as one MIP" not in caplog.text
-    assert stalled.solve.objective_usd == pytest.approx(usual.solve.objective_usd, rel=1e-6)
-    executed = [plan.launches[plan.launches["month"] == 5].reset_index(drop=True) for plan in (stalled, usual)]
-    assert executed[0].equals(executed[1]) and len(executed[0]) > 0
-
-
 def test_window_method_is_checked(demo, demo_net) -> None:
     with pytest.raises(PlannerError, match="allowed: priced, mip"):
         plan_window(demo, demo_net, WindowState(0, Design()), months=2, method="greedy")
