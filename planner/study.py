@@ -193,11 +193,11 @@ def solve_subsets(
         inp = build_inputs(scenario, network, segments, allowed=frozenset(subset), required=frozenset(subset))
         build_s = time.perf_counter() - t0
         limited = replace(settings, time_limit_s=budget)
+        donor = _best_solved_within(subset, out, values)  # a first plan for subsets with storage
         try:
             if storage_free(inp):
                 m, info, built = solve_by_month(scenario, network, inp, limited)
             elif by_segment(inp, segments):
-                donor = _best_solved_within(subset, out, values)
                 start = values[donor] if donor is not None else None
                 m, info, built = solve_by_segment(scenario, network, inp, segments, with_storage(limited), start)
             else:
@@ -205,7 +205,6 @@ def solve_subsets(
                 m = build_model(inp)
                 built = time.perf_counter() - built_at
                 limited = with_storage(limited)
-                donor = _best_solved_within(subset, out, values)
                 seedable = False
                 if donor is not None:
                     start_from(m, values[donor])
