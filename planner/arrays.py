@@ -221,6 +221,24 @@ def optimal(h: highspy.Highs) -> bool:
     return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 
+#: HiGHS's solution status of a primal or dual solution within its feasibility tolerances.
+_FEASIBLE_SOLUTION = 2
+
+
+def lp_solved(h: highspy.Highs) -> bool:
+    """Whether an LP run left a usable optimum: optimal, or primal and dual solutions both feasible.
+
+    The interior-point method without crossover may end with both within tolerance and still report
+    the model status "unknown" when it cannot confirm optimality after undoing presolve: seen in
+    windows of a run with an ISRU plant, where its objective was 1.5e-6 above the optimum (relative)
+    and every row within 1e-11 of feasible. Its duals price the look-ahead as well as the optimum's.
+    """
+    info = h.getInfo()
+    return optimal(h) or (
+        info.primal_solution_status == _FEASIBLE_SOLUTION and info.dual_solution_status == _FEASIBLE_SOLUTION
+    )
+
+
 def has_plan(h: highspy.Highs) -> bool:
     info = h.getInfo()
     return bool(info.primal_solution_status == 2 and math.isfinite(info.objective_function_value))

@@ -20,4 +20,5 @@ SENSITIVITY = ("none", "isru", "tugs", "tugs+depots", "isru+tugs", "isru+depots"
 #: Revision of the planning model's rules, raised whenever a change gives different plans for the same
 #: scenario, so that infrastructure designs cached on disk are sized again. 2: the ISRU plant's store
 #: keeps only what the plant makes. 3: study subsets with depots and no tug are solved segment by segment.
-MODEL_REVISION = 3
+#: 4: an ISRU subset's plan is seeded and polished whenever its MIP stops above the gap.
+MODEL_REVISION = 4

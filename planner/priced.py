@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyomo.environ as pyo
 
-from cislink.planner.arrays import Problem, has_plan, optimal, step_of
+from cislink.planner.arrays import Problem, has_plan, lp_solved, step_of
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.solve import SolveInfo, relative_gap, shortfall_kg, shortfall_vars, solve_checked
 
@@ -111,7 +111,7 @@ def solve_priced(
     relaxed.run()
     t_lp = time.perf_counter()
     lp_iterations = relaxed.getInfo().ipm_iteration_count
-    if not optimal(relaxed):
+    if not lp_solved(relaxed):
         log.warning(
             "priced window: relaxation %s; solving the window as one MIP",
             relaxed.modelStatusToString(relaxed.getModelStatus()),
@@ -149,7 +149,7 @@ def solve_priced(
     for option, value in FIXED_LP_OPTIONS.items():
         relaxed.setOptionValue(option, value)
     relaxed.run()
-    if not optimal(relaxed):
+    if not lp_solved(relaxed):
         log.warning(
             "priced window: the executed decisions leave the look-ahead without a plan (%s)",
             relaxed.modelStatusToString(relaxed.getModelStatus()),

@@ -241,7 +241,7 @@ POLISH_SHARE = 0.3
 #: month-by-month pass took the seeded plan to $14.35B in 4-11 s. Seeding before the MIP instead
 #: was worse where the MIP has time: from the seeded plan HiGHS ended at it in 100 s ($14.35B);
 #: from the unseeded one its sub-MIP found $12.90B after 20 s. Seeding only plans whose plant the
-#: MIP had left unused missed the MIP that sized a small plant in its 11 s ($16.66B): seeded and
+#: MIP had left unused missed the MIP that sized a small plant in its 17 s ($16.66B): seeded and
 #: polished, that plan went to $14.35B in 4.6 s, and the ``all`` study from $14.72B (13.5% gap) to
 #: $14.35B (11.2%).
 SEED_POLISH_SHARE = 0.4

@@ -659,3 +659,33 @@ def test_a_window_can_plan_its_far_look_ahead_in_steps_of_several_months(demo, d
     assert plan.launched["kg"].sum() >= sum(fine_inp.demand.values()) - 1e-6
     with pytest.raises(PlannerError, match="step lengths"):
         build_inputs(demo, demo_net, [Segment(0, 8, step_months=(1, 3))], design=design)
+
+
+def test_an_interior_point_optimum_highs_cannot_confirm_is_still_used() -> None:
+    # without crossover HiGHS may end with primal and dual solutions both within tolerance and the
+    # model status "unknown"; the window must price its look-ahead by those duals rather than fall
+    # back to one MIP, and must not take a solution that is not feasible
+    import highspy
+
+    from cislink.planner.arrays import lp_solved
+
+    class Info:
+        def __init__(self, primal: int, dual: int) -> None:
+            self.primal_solution_status, self.dual_solution_status = primal, dual
+
+    class Run:
+        def __init__(self, status: highspy.HighsModelStatus, primal: int, dual: int) -> None:
+            self.status, self.info = status, Info(primal, dual)
+
+        def getModelStatus(self) -> highspy.HighsModelStatus:  # noqa: N802 (HiGHS's name)
+            return self.status
+
+        def getInfo(self) -> Info:  # noqa: N802
+            return self.info
+
+    unknown, optimal = highspy.HighsModelStatus.kUnknown, highspy.HighsModelStatus.kOptimal
+    assert lp_solved(Run(unknown, 2, 2))
+    assert lp_solved(Run(optimal, 2, 2))
+    assert not lp_solved(Run(unknown, 2, 1))  # dual infeasible: its prices are not a supporting plane
+    assert not lp_solved(Run(unknown, 1, 2))
+    assert not lp_solved(Run(highspy.HighsModelStatus.kTimeLimit, 0, 0))
