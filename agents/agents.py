@@ -296,7 +296,8 @@ class Vehicle(mesa.Agent):
             self.wait_days += 1
             return
         cargo = {c: kg * shrink for c, kg in cargo.items() if kg * shrink > 1e-6}
-        room = self._room_with_way_back(leg.destination, stock, cargo, k_min)
+        back = self._way_back_kg(leg.destination)
+        room = self._room_with_way_back(back, stock, cargo, k_min)
         if room < 0.0 or (room < 1.0 and m.day_of_month < PARTIAL_LOAD_DAY):
             # only a vehicle brings propellant there and the way back does not fit yet: do not go
             if m.day_of_month >= PARTIAL_LOAD_DAY and not leg.reposition:
@@ -304,7 +305,7 @@ class Vehicle(mesa.Agent):
                 m.drop_leg(leg, why)
             self.wait_days += 1
             return
-        cargo = self._with_way_back(leg.destination, {c: kg * room for c, kg in cargo.items() if kg * room > 1e-6})
+        cargo = _with_way_back(back, {c: kg * room for c, kg in cargo.items() if kg * room > 1e-6})
         loaded = self.empty_kg + sum(cargo.values())
         # propellant on hand at the origin once the cargo is set aside, in the vehicle's mixture
         avail = min((stock.get(c, 0.0) - cargo.get(c, 0.0)) / frac for c, frac in self.mixture.items() if frac > 0)
@@ -352,26 +353,19 @@ class Vehicle(mesa.Agent):
             return {}
         return m.return_propellant_kg(self, destination)
 
-    def _with_way_back(self, destination: str, cargo: dict[str, float]) -> dict[str, float]:
-        """``cargo`` with the propellant for the way back from ``destination`` added where it falls short."""
-        out = dict(cargo)
-        for c, kg in self._way_back_kg(destination).items():
-            out[c] = max(out.get(c, 0.0), kg)
-        return out
-
     def _room_with_way_back(
-        self, destination: str, stock: dict[str, float], cargo: dict[str, float], k: float
+        self, back: dict[str, float], stock: dict[str, float], cargo: dict[str, float], k: float
     ) -> float:
-        """The largest share of ``cargo`` that still lets the vehicle carry its way back from ``destination``.
+        """The largest share of ``cargo`` that still lets the vehicle carry ``back`` (its way back) too.
 
         1 where no way back is needed or all fits (payload, and with the burn the stock), -1 where not
         even the way back alone fits.
         """
-        if not self._way_back_kg(destination):
+        if not back:
             return 1.0
 
         def fits(share: float) -> bool:
-            full = self._with_way_back(destination, {c: kg * share for c, kg in cargo.items()})
+            full = _with_way_back(back, {c: kg * share for c, kg in cargo.items()})
             return sum(full.values()) <= self.payload_max_kg + 1e-6 and self._cargo_share(stock, full, k) >= 1 - 1e-9
 
         if fits(1.0):
@@ -546,3 +540,11 @@ class Customer(mesa.Agent):
         elif self.low and days >= self.days_limit:
             self.low = False
             m.log_event("supply_restored", self.name, detail=f"{days:,.0f} days of supply")
+
+
+def _with_way_back(back: dict[str, float], cargo: dict[str, float]) -> dict[str, float]:
+    """``cargo`` with the propellant of ``back`` (a way back) added where it falls short."""
+    out = dict(cargo)
+    for c, kg in back.items():
+        out[c] = max(out.get(c, 0.0), kg)
+    return out

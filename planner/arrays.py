@@ -241,4 +241,4 @@ def lp_solved(h: highspy.Highs) -> bool:
 
 def has_plan(h: highspy.Highs) -> bool:
     info = h.getInfo()
-    return bool(info.primal_solution_status == 2 and math.isfinite(info.objective_function_value))
+    return bool(info.primal_solution_status == _FEASIBLE_SOLUTION and math.isfinite(info.objective_function_value))
