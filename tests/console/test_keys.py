@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from textual.widgets import DataTable, Input, Select
@@ -68,14 +69,25 @@ async def test_keys_answer_while_the_planner_solves(app: CislinkApp, settle) -> 
         await settle(pilot)
         await pilot.press("m")  # to the month end
         await settle(pilot)
+        # the solve waits for the test to let it go, however fast the planner is
+        model = app.session.model
+        solve, release = model.plan_window_fn, threading.Event()
+
+        def held(*args, **kwargs):
+            release.wait(60)
+            return solve(*args, **kwargs)
+
+        model.plan_window_fn = held
         await pilot.press("n")  # the next day starts a month: the planner solves in the worker
         await pilot.pause()
         assert app.busy  # the header says so
         assert "planning" in app._header_text() or "stepping" in app._header_text()
         await pilot.press("plus")  # handled at once, while it solves
         assert app.speed_index == 1
+        release.set()
         await settle(pilot)
         assert not app.busy
+        assert app.view.date == dt.date(2035, 2, 2)
 
 
 async def test_every_disruption_type_through_the_form_raises_its_alarm(tmp_path, make_app, settle) -> None:
