@@ -55,6 +55,8 @@ from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.solve import SolveInfo, relative_gap, shortfall_kg, shortfall_vars, solve_checked
 
 if TYPE_CHECKING:
+    import highspy
+
     from cislink.planner.solve import SolverSettings
 
 log = logging.getLogger(__name__)
@@ -65,19 +67,29 @@ log = logging.getLogger(__name__)
 #: plans with them were 0.3% dearer in their priced cost.
 EXECUTED_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
 
-#: How the window's two linear programs are solved. HiGHS's dual simplex, its default, usually takes
-#: 1-2 s on a 24-month relaxation, but late in runs some windows stall: in a 132-month run of the
-#: reference scenario (one tug, one lander) the relaxation of month 65 took 145,322 iterations (25 s)
-#: and that of month 73 68,432 (13 s), where the interior-point method took 1.0 s and 0.8 s; and the
-#: LP with month 60's decisions fixed, warm-started from the relaxation's basis, stopped at the 30 s
-#: limit after 141,637 iterations (1.0 s by interior point), so that window fell back to one MIP
-#: that planned 50 t short. The relaxation is solved by interior point without crossover (only its
-#: duals and its shortfall are used); the LP with the executed decisions fixed by interior point with
-#: crossover, for a plan at a vertex (no trace flows). On 44 windows of that run (every third):
-#: 96.5-101.6 s together, median 2.3-2.4 s, longest 3.6 s, against 134.1 s, median 2.0 s and longest
-#: 14.5 s with the dual simplex, at the same total cost (within 0.001%).
-RELAXATION_LP_OPTIONS = {"solver": "ipm", "run_crossover": "off"}
-FIXED_LP_OPTIONS = {"solver": "ipm", "run_crossover": "on"}
+#: How the window's two linear programs are solved. Each LP is tried first by HiGHS's dual simplex,
+#: capped at a number of iterations per row of the LP (a count, not a time, so that the same state
+#: gives the same plan on any machine), and solved again by interior point if it reaches the cap.
+#: The simplex is the quicker on most windows, and the relaxation's basis warm-starts the LP with
+#: the executed decisions fixed; but some windows stall it. Measured on every window of a 132-month
+#: run of the reference scenario (one tug, one lander) and of a 24-month run with a 679 t/yr ISRU
+#: plant beside them (docs/performance.md): the relaxation's simplex took a median of 6,497 and
+#: 8,313 iterations (at most 10,467 where it finished, 1.5 to 2.3 per row), and stalled in five
+#: windows of the 132 (one earlier window took 145,322 iterations, 25 s, where interior point took
+#: 1.0 s). A relaxation solved by interior point is left without crossover (only its duals and its
+#: shortfall are used), so it has no basis; the fixed LP then goes straight to interior point.
+#: The fixed LP must end at a vertex, hence crossover: an interior point leaves grams of cargo on
+#: arcs no trip flies.
+RELAXATION_SIMPLEX_ITERATIONS_PER_ROW = 3.0
+FIXED_LP_SIMPLEX_ITERATIONS_PER_ROW = 4.0
+RELAXATION_LP_ATTEMPTS: tuple[dict[str, object], ...] = (
+    {"solver": "simplex", "simplex_strategy": 1, "iterations_per_row": RELAXATION_SIMPLEX_ITERATIONS_PER_ROW},
+    {"solver": "ipm", "run_crossover": "off"},
+)
+FIXED_LP_ATTEMPTS: tuple[dict[str, object], ...] = (
+    {"solver": "simplex", "simplex_strategy": 1, "iterations_per_row": FIXED_LP_SIMPLEX_ITERATIONS_PER_ROW},
+    {"solver": "ipm", "run_crossover": "on"},
+)
 
 #: Constraint components that only restate what other rows imply (see :mod:`cislink.planner.blocks.cuts`).
 VALID_INEQUALITIES = ("launch_cover",)
@@ -105,12 +117,9 @@ def solve_priced(
     every = list(range(len(p.cols)))
     lp_rows = [r for r in range(len(p.rows)) if r not in cuts]
     relaxed = p.highs(settings, every, lp_rows, p.cost, integer=False)
-    for option, value in RELAXATION_LP_OPTIONS.items():
-        relaxed.setOptionValue(option, value)
     t_build = time.perf_counter()
-    relaxed.run()
+    lp_iterations = run_lp(relaxed, RELAXATION_LP_ATTEMPTS)
     t_lp = time.perf_counter()
-    lp_iterations = relaxed.getInfo().ipm_iteration_count
     if not lp_solved(relaxed):
         log.warning(
             "priced window: relaxation %s; solving the window as one MIP",
@@ -146,9 +155,7 @@ def solve_priced(
     # HiGHS counts an instance's time limit from its first run: the relaxation's time is already spent
     left = max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
     relaxed.setOptionValue("time_limit", relaxed.getRunTime() + left)
-    for option, value in FIXED_LP_OPTIONS.items():
-        relaxed.setOptionValue(option, value)
-    relaxed.run()
+    fixed_iterations = run_lp(relaxed, FIXED_LP_ATTEMPTS if relaxed.getBasis().valid else FIXED_LP_ATTEMPTS[-1:])
     if not lp_solved(relaxed):
         log.warning(
             "priced window: the executed decisions leave the look-ahead without a plan (%s)",
@@ -167,7 +174,7 @@ def solve_priced(
         return _fallback(m, settings, t0, warm_start=True)
     log.info(
         "priced window: %.6g USD against relaxation %.6g USD in %.2f s (arrays %.2f, relaxation %.2f, "
-        "executed months %.2f, fixed LP %.2f; interior-point iterations %d and %d)",
+        "executed months %.2f, fixed LP %.2f; %d rows, iterations %s and %s)",
         objective_usd,
         bound_usd,
         seconds,
@@ -175,12 +182,44 @@ def solve_priced(
         t_lp - t_build,
         t_mip - t_mip0,
         time.perf_counter() - t_mip,
+        relaxed.getNumRow(),
         lp_iterations,
-        relaxed.getInfo().ipm_iteration_count,
+        fixed_iterations,
     )
     gap = relative_gap(objective_usd, bound_usd)
     proven = gap <= settings.mip_gap or objective_usd - bound_usd <= settings.abs_gap_usd
     return SolveInfo("highs", "optimal" if proven else "priced", objective_usd, bound_usd, gap, seconds)
+
+
+def run_lp(h: highspy.Highs, attempts: tuple[dict[str, object], ...]) -> str:
+    """Solve the LP in ``h`` with the first of ``attempts`` (option sets) that does not reach its cap.
+
+    An attempt's ``iterations_per_row`` caps its simplex iterations at that many per row of the LP;
+    an attempt that reaches its cap hands the LP to the next. Returns the iterations each attempt
+    took, for the log.
+    """
+    import highspy
+
+    done = []
+    for k, options in enumerate(attempts):
+        per_row = options.get("iterations_per_row")
+        cap = _NO_LIMIT if per_row is None else max(int(float(per_row) * h.getNumRow()), 1)
+        h.setOptionValue("simplex_iteration_limit", cap)
+        for option, value in options.items():
+            if option != "iterations_per_row":
+                h.setOptionValue(option, value)
+        h.run()
+        info = h.getInfo()
+        ipm = options.get("solver") == "ipm"
+        done.append(f"{info.ipm_iteration_count} interior-point" if ipm else f"{info.simplex_iteration_count} simplex")
+        if h.getModelStatus() != highspy.HighsModelStatus.kIterationLimit or k == len(attempts) - 1:
+            break
+        log.info("priced window: an LP reached %s iterations; solving it again by %s", done[-1], attempts[k + 1])
+    return ", then ".join(done)
+
+
+#: HiGHS's default iteration limit.
+_NO_LIMIT = 2_147_483_647
 
 
 def _fill_unused(m: pyo.ConcreteModel) -> None:
