@@ -239,8 +239,10 @@ class CislinkApp(App[None]):
         alarms = v.unacknowledged
         alarm = f"  [bold red]✖ {alarms} alarm{'s' if alarms != 1 else ''}[/]" if alarms else ""
         flt = f"  [magenta]/ {escape(self.filter_text)}[/]" if self.filter_text else ""
+        month = f"month {max(v.month, 0) + 1}/{v.months}"
+        when = f"end of {month}" if v.month_complete else month
         return (
-            f"[b]cislink[/b] {v.scenario}  [b]{v.date:%Y-%m-%d}[/b] (month {max(v.month, 0) + 1}/{v.months})  "
+            f"[b]cislink[/b] {v.scenario}  [b]{v.date:%Y-%m-%d}[/b] ({when})  "
             f"policy [b]{v.policy}[/b]  {state}{alarm}{flt}  cost {usd(v.summary['total_cost_usd'])}  "
             f"tolls {usd(v.summary['tolls_usd'])}"
         )

@@ -95,6 +95,8 @@ class View:
     alarms: tuple[AlarmRow, ...]
     events: tuple[dict[str, Any], ...]
     summary: dict[str, Any] = field(default_factory=dict)
+    #: every day of ``month`` has been stepped: ``date`` is the first day of the next month, not yet stepped
+    month_complete: bool = False
 
     @property
     def unacknowledged(self) -> int:
@@ -392,6 +394,7 @@ class Session:
             costs=costs,
             alarms=alarms,
             events=tuple(dict(e) for e in m.events),
+            month_complete=m.month >= 0 and m.month_complete,
             summary={
                 "total_cost_usd": m.total_cost_usd,
                 "tolls_usd": m.tolls_usd,

@@ -39,6 +39,7 @@ async def test_n_and_m_step_a_day_and_a_month(app: CislinkApp, settle) -> None:
         await pilot.press("m")
         await settle(pilot)
         assert app.view.date == dt.date(2035, 2, 1)  # the end of January
+        assert "2035-02-01[/b] (end of month 1/3)" in app._header_text()
         assert (app.session.folder.parts / "ledger-0000.parquet").exists()  # month written as it goes
 
 
