@@ -71,19 +71,27 @@ EXECUTED_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens
 #: capped at a number of iterations per row of the LP (a count, not a time, so that the same state
 #: gives the same plan on any machine), and solved again by interior point if it reaches the cap.
 #: The simplex is the quicker on most windows, and the relaxation's basis warm-starts the LP with
-#: the executed decisions fixed; but some windows stall it. Measured on every window of a 132-month
-#: run of the reference scenario (one tug, one lander) and of a 24-month run with a 679 t/yr ISRU
-#: plant beside them (docs/performance.md): the relaxation's simplex took a median of 6,497 and
-#: 8,313 iterations (at most 10,467 where it finished, 1.5 to 2.3 per row), and stalled in five
-#: windows of the 132 (one earlier window took 145,322 iterations, 25 s, where interior point took
-#: 1.0 s). A relaxation solved by interior point is left without crossover (only its duals and its
-#: shortfall are used), so it has no basis; the fixed LP then goes straight to interior point.
-#: The fixed LP must end at a vertex, hence crossover: an interior point leaves grams of cargo on
-#: arcs no trip flies.
-RELAXATION_SIMPLEX_ITERATIONS_PER_ROW = 3.0
+#: the executed decisions fixed; but some windows stall it (one took 145,322 iterations, 25 s, where
+#: interior point took 1.0 s). A relaxation solved by interior point is left without crossover (only
+#: its duals and its shortfall are used), so it has no basis; the fixed LP then goes straight to
+#: interior point. The fixed LP must end at a vertex, hence crossover: an interior point leaves
+#: grams of cargo on arcs no trip flies.
+#:
+#: The relaxation's simplex prices by Devex rather than by HiGHS's default (dual steepest edge): in
+#: the second half of a 240-month run with the ISRU plant the default took 12,000-15,000 iterations
+#: (up to 3 per row) at 1.2-2.8 s and reached a cap of 3 per row in most windows (5-7 s a window,
+#: with interior point and crossover after it); Devex took about as many iterations in 0.6-0.9 s.
+#: Where the simplex finished it took up to 3.1 iterations per row; it stalls past 5 per row in a few
+#: windows with one tug and one lander (docs/performance.md).
+RELAXATION_SIMPLEX_ITERATIONS_PER_ROW = 4.0
 FIXED_LP_SIMPLEX_ITERATIONS_PER_ROW = 4.0
 RELAXATION_LP_ATTEMPTS: tuple[dict[str, object], ...] = (
-    {"solver": "simplex", "simplex_strategy": 1, "iterations_per_row": RELAXATION_SIMPLEX_ITERATIONS_PER_ROW},
+    {
+        "solver": "simplex",
+        "simplex_strategy": 1,
+        "simplex_dual_edge_weight_strategy": 1,
+        "iterations_per_row": RELAXATION_SIMPLEX_ITERATIONS_PER_ROW,
+    },
     {"solver": "ipm", "run_crossover": "off"},
 )
 FIXED_LP_ATTEMPTS: tuple[dict[str, object], ...] = (
@@ -205,6 +213,7 @@ def run_lp(h: highspy.Highs, attempts: tuple[dict[str, object], ...]) -> str:
         per_row = options.get("iterations_per_row")
         cap = _NO_LIMIT if per_row is None else max(int(float(per_row) * h.getNumRow()), 1)
         h.setOptionValue("simplex_iteration_limit", cap)
+        h.setOptionValue("simplex_dual_edge_weight_strategy", _CHOOSE)
         for option, value in options.items():
             if option != "iterations_per_row":
                 h.setOptionValue(option, value)
@@ -218,8 +227,9 @@ def run_lp(h: highspy.Highs, attempts: tuple[dict[str, object], ...]) -> str:
     return ", then ".join(done)
 
 
-#: HiGHS's default iteration limit.
+#: HiGHS's defaults: no iteration limit, its own choice of dual simplex pricing.
 _NO_LIMIT = 2_147_483_647
+_CHOOSE = -1
 
 
 def _fill_unused(m: pyo.ConcreteModel) -> None:
