@@ -203,33 +203,43 @@ def run_lp(h: highspy.Highs, attempts: tuple[dict[str, object], ...]) -> str:
     """Solve the LP in ``h`` with the first of ``attempts`` (option sets) that does not reach its cap.
 
     An attempt's ``iterations_per_row`` caps its simplex iterations at that many per row of the LP;
-    an attempt that reaches its cap hands the LP to the next. Returns the iterations each attempt
-    took, for the log.
+    an attempt that reaches its cap hands the LP to the next. Each attempt starts from the options
+    ``h`` had on entry, and ``h`` is left with them. Returns the iterations each attempt took, for
+    the log.
     """
     import highspy
 
+    keys = {k for options in attempts for k in options if k != "iterations_per_row"} | {"simplex_iteration_limit"}
+    entry = {k: _option(h, k) for k in keys}
     done = []
-    for k, options in enumerate(attempts):
-        per_row = options.get("iterations_per_row")
-        cap = _NO_LIMIT if per_row is None else max(int(float(per_row) * h.getNumRow()), 1)
-        h.setOptionValue("simplex_iteration_limit", cap)
-        h.setOptionValue("simplex_dual_edge_weight_strategy", _CHOOSE)
-        for option, value in options.items():
-            if option != "iterations_per_row":
+    try:
+        for k, options in enumerate(attempts):
+            for option, value in entry.items():
                 h.setOptionValue(option, value)
-        h.run()
-        info = h.getInfo()
-        ipm = options.get("solver") == "ipm"
-        done.append(f"{info.ipm_iteration_count} interior-point" if ipm else f"{info.simplex_iteration_count} simplex")
-        if h.getModelStatus() != highspy.HighsModelStatus.kIterationLimit or k == len(attempts) - 1:
-            break
-        log.info("priced window: an LP reached %s iterations; solving it again by %s", done[-1], attempts[k + 1])
+            for option, value in options.items():
+                if option == "iterations_per_row":
+                    h.setOptionValue("simplex_iteration_limit", max(int(float(value) * h.getNumRow()), 1))
+                else:
+                    h.setOptionValue(option, value)
+            h.run()
+            info = h.getInfo()
+            ipm = options.get("solver") == "ipm"
+            done.append(
+                f"{info.ipm_iteration_count} interior-point" if ipm else f"{info.simplex_iteration_count} simplex"
+            )
+            if h.getModelStatus() != highspy.HighsModelStatus.kIterationLimit or k == len(attempts) - 1:
+                break
+            log.info("priced window: an LP reached %s iterations; solving it again by %s", done[-1], attempts[k + 1])
+    finally:
+        for option, value in entry.items():
+            h.setOptionValue(option, value)
     return ", then ".join(done)
 
 
-#: HiGHS's defaults: no iteration limit, its own choice of dual simplex pricing.
-_NO_LIMIT = 2_147_483_647
-_CHOOSE = -1
+def _option(h: highspy.Highs, name: str) -> object:
+    """An option's value (highspy returns it alone or with a status, by version)."""
+    value = h.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
 
 
 def _fill_unused(m: pyo.ConcreteModel) -> None:
