@@ -139,13 +139,15 @@ def main() -> None:
         set_type(h, window, highspy.HighsVarType.kInteger)
         h.run()
         if not math.isfinite(h.getInfo().objective_function_value):
+            cost = math.nan  # a window without a plan: no plan of the subset
             break
         x = np.asarray(h.getSolution().col_value)
         cost = h.getInfo().objective_function_value
         for j in window:
             h.changeColBounds(j, round(x[j]), round(x[j]))
     label = f"relax-and-fix, {args.window} steps at a time"
-    print(f"{label:<40} plan  {usd(p, cost)}  {time.perf_counter() - t:6.1f} s")
+    found = usd(p, cost) if math.isfinite(cost) else "none (a window found no plan)"
+    print(f"{label:<40} plan  {found}  {time.perf_counter() - t:6.1f} s")
 
 
 if __name__ == "__main__":
