@@ -635,6 +635,35 @@ def test_an_isru_plant_built_empty_is_seeded_and_polished_into_use(network) -> N
     assert sum(v.value for v in m.isru_output.values()) > 0
 
 
+def test_a_depot_beside_a_tug_is_put_to_use_by_replanning_launches_around_held_routes(network) -> None:
+    # the tugs plan, given to the subset with a tug and depots, has the depot built empty; with its
+    # trips held, whole launches bought ahead of need and kept in a depot must make the plan cheaper,
+    # keep every route, satisfy every row, and leave the trips free again for the subset's MIP
+    from cislink.planner.decompose import solve_by_month
+    from cislink.planner.study import _depot_beside_vehicles, _routes_held_start, plan_values, start_from
+
+    sc = load("reference-2035")
+    segments, _ = representative_segments(sc)
+    tug = frozenset({"tug"})
+    donor, _, _ = solve_by_month(sc, network, build_inputs(sc, network, segments, allowed=tug, required=tug), FAST)
+    both = frozenset({"tug", "depot"})
+    m = build_model(build_inputs(sc, network, segments, allowed=both, required=both))
+    start_from(m, plan_values(donor))
+    assert _depot_beside_vehicles(m)
+    trips = {k: round(v.value) for k, v in m.trips.items()}
+    before = pyo.value(m.total_cost)
+    _routes_held_start(m, replace(FAST, threads=2))
+    assert pyo.value(m.total_cost) < before * 0.95  # most of the empty depot's costs are won back
+    assert {k: round(v.value) for k, v in m.trips.items()} == trips
+    assert not any(v.fixed for v in m.trips.values())
+    assert max(v.value for v in m.depot_capacity.values()) > 1_000
+    scale = {row: max(1.0, abs(pyo.value(row.body))) for row in m.component_data_objects(pyo.Constraint, active=True)}
+    for row, size in scale.items():
+        body = pyo.value(row.body)
+        assert row.lower is None or body >= pyo.value(row.lower) - 1e-5 * size, row.name
+        assert row.upper is None or body <= pyo.value(row.upper) + 1e-5 * size, row.name
+
+
 def test_a_window_can_plan_its_far_look_ahead_in_steps_of_several_months(demo, demo_net) -> None:
     # window_step_months = 3 after two monthly months: an 8-month window has steps of 1, 1, 3 and
     # 3 months; the steps hold all the months' demand, fleet time and launch capacity, and plans are
