@@ -17,6 +17,9 @@ large gaps. Study mode uses the structure of the demand instead.
    relaxation. Each subset of the allowed programmes is solved with its programmes built; the best
    plan wins and the smallest bound over all subsets is the study's lower bound, so the reported gap
    is a proven gap for the segmented problem.
+3. **First plans.** Subsets are solved smallest first, and a larger one starts from a smaller one's
+   plan with its own programmes built empty. An empty depot beside a tug is a plan HiGHS keeps for
+   minutes, so that start is first re-planned with its routes held (:func:`_routes_held_start`).
 """
 
 from __future__ import annotations
