@@ -20,5 +20,7 @@ SENSITIVITY = ("none", "isru", "tugs", "tugs+depots", "isru+tugs", "isru+depots"
 #: Revision of the planning model's rules, raised whenever a change gives different plans for the same
 #: scenario, so that infrastructure designs cached on disk are sized again. 2: the ISRU plant's store
 #: keeps only what the plant makes. 3: study subsets with depots and no tug are solved segment by segment.
-#: 4: an ISRU subset's plan is seeded and polished whenever its MIP stops above the gap.
-MODEL_REVISION = 4
+#: 4: an ISRU subset's plan is seeded and polished whenever its MIP stops above the gap. 5: a subset
+#: with depots and a tug starts from its first plan re-planned with routes held; cases sharing a
+#: subset solve it once.
+MODEL_REVISION = 5

@@ -417,9 +417,16 @@ def available(scenario: Scenario, programmes: tuple[str, ...]) -> tuple[str, ...
     return tuple(p for p in programmes if getattr(scenario.infrastructure, p) is not None)
 
 
+#: The order programmes are listed in within a subset, whatever order a case names them in, so
+#: that cases sharing a subset (``tugs+depots`` and ``all``) name it alike and it is solved once.
+PROGRAMME_ORDER = ("depot", "tug", "isru")
+
+
 def subsets_of(programmes: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """Every subset of ``programmes``, smallest first (the empty one gives a plan fast)."""
-    return [c for r in range(len(programmes) + 1) for c in itertools.combinations(programmes, r)]
+    """Every subset of ``programmes``, smallest first (the empty one gives a plan fast), in one order."""
+    rank = {p: i for i, p in enumerate(PROGRAMME_ORDER)}
+    ordered = sorted(programmes, key=lambda p: (rank.get(p, len(rank)), p))
+    return [c for r in range(len(ordered) + 1) for c in itertools.combinations(ordered, r)]
 
 
 def subsets_needed(scenario: Scenario, cases: tuple[str, ...]) -> list[tuple[str, ...]]:

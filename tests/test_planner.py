@@ -194,6 +194,20 @@ def test_scip_and_highs_agree(demo, demo_net) -> None:
     assert scip.total_cost_usd == pytest.approx(highs.total_cost_usd, rel=1e-4)
 
 
+def test_cases_sharing_a_programme_subset_solve_it_once() -> None:
+    # ``tugs+depots`` names its programmes tug first, ``all`` depot first: the sensitivity run must
+    # still solve the tug + depot subset once, with all the time it has, and every case find it
+    from cislink.planner.cases import CASES, SENSITIVITY
+    from cislink.planner.study import available, subsets_needed, subsets_of
+
+    sc = load("reference-2035")
+    needed = subsets_needed(sc, SENSITIVITY)
+    assert len(needed) == len({frozenset(s) for s in needed}) == 8
+    for case in SENSITIVITY:
+        assert set(subsets_of(available(sc, CASES[case]))) <= set(needed)
+    assert subsets_of(("tug", "depot")) == subsets_of(("depot", "tug"))
+
+
 def test_representative_segments_cover_the_horizon(network) -> None:
     sc = load("reference-2035")
     segments, months_of_step = representative_segments(sc)
