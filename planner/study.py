@@ -216,8 +216,11 @@ def solve_subsets(
                         held = _routes_held_start(m, replace(limited, time_limit_s=budget * ROUTES_HELD_SHARE))
                         limited = replace(limited, time_limit_s=max(budget - held, 1.0))
                 if seedable:  # time kept back to polish the MIP's plan with the plant seeded
-                    limited = replace(limited, time_limit_s=budget * (1 - SEED_POLISH_SHARE))
+                    limited = replace(limited, time_limit_s=limited.time_limit_s * (1 - SEED_POLISH_SHARE))
+                first_plan = _snapshot(m) if donor is not None else None
                 info = solve_checked(m, limited, warm_start=donor is not None)
+                if first_plan is not None:
+                    info = _no_dearer_than(m, info, first_plan)
                 if seedable and info.mip_gap > limited.mip_gap:
                     info = _seed_and_polish(m, info, limited, budget - info.solve_seconds)
             build_s += built
@@ -336,6 +339,33 @@ def _best_solved_within(
     within = [(r.objective_usd, s) for s, (r, p) in solved.items() if p is not None and set(s) < set(subset)]
     within = [(obj, s) for obj, s in within if obj is not None and s in values]
     return min(within)[1] if within else None
+
+
+Snapshot = tuple[float, list[tuple[Any, Any]]]
+
+
+def _snapshot(m: pyo.ConcreteModel) -> Snapshot:
+    """The plan ``m`` holds: its cost (USD) and every variable's value."""
+    values = [(v, v.value) for v in m.component_data_objects(pyo.Var, descend_into=True)]
+    return pyo.value(m.total_cost) / OBJECTIVE_SCALE, values
+
+
+def _no_dearer_than(m: pyo.ConcreteModel, info: SolveInfo, first: Snapshot) -> SolveInfo:
+    """Put the first plan back if the solver's plan costs more.
+
+    HiGHS takes the first plan as its incumbent and can only improve on it; SCIP is not given it,
+    and within a short time limit may end at a plan far dearer (on the reference scenario's tug +
+    depot subset, one of pure shortfall at $20.8 trillion against a first plan of $14.89B). The
+    solver's bound stands either way.
+    """
+    cost, values = first
+    if info.objective_usd <= cost * (1 + 1e-9):
+        return info
+    log.info("solver's plan %.6g USD dearer than the first plan %.6g USD: first plan kept", info.objective_usd, cost)
+    for v, value in values:
+        v.set_value(value, skip_validation=True)
+    bound = min(info.bound_usd, cost)
+    return replace(info, objective_usd=cost, bound_usd=bound, mip_gap=relative_gap(cost, bound))
 
 
 def _depot_beside_vehicles(m: pyo.ConcreteModel) -> bool:

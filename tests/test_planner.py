@@ -678,6 +678,27 @@ def test_a_depot_beside_a_tug_is_put_to_use_by_replanning_launches_around_held_r
         assert row.upper is None or body <= pyo.value(row.upper) + 1e-5 * size, row.name
 
 
+def test_a_subset_never_ends_at_a_plan_dearer_than_its_first(demo, demo_net) -> None:
+    # a solver that is not given the first plan (SCIP) may stop at a dearer one: the first plan is
+    # put back, with its cost, and the solver's bound is kept (capped at that cost)
+    from cislink.planner.study import _no_dearer_than, _snapshot
+
+    m, _, plan = solve(demo, demo_net, 3)
+    first = _snapshot(m)
+    launches = {k: v.value for k, v in m.launches.items()}
+    for v in m.launches.values():
+        v.set_value(v.value + 1)  # the "solver's" plan: a spare launch of every kind
+    dearer = SolveInfo("scip", "time_limit", plan.solve.objective_usd * 2, plan.solve.bound_usd, 0.5, 1.0)
+    info = _no_dearer_than(m, dearer, first)
+    assert info.objective_usd == pytest.approx(plan.solve.objective_usd)
+    assert info.objective_usd == pytest.approx(pyo.value(m.total_cost) * 1e6, rel=1e-9)
+    assert {k: v.value for k, v in m.launches.items()} == launches
+    assert info.bound_usd == plan.solve.bound_usd
+    assert info.mip_gap == pytest.approx((info.objective_usd - info.bound_usd) / info.objective_usd)
+    cheaper = replace(dearer, objective_usd=plan.solve.objective_usd * 0.5)
+    assert _no_dearer_than(m, cheaper, first) is cheaper
+
+
 def test_a_window_can_plan_its_far_look_ahead_in_steps_of_several_months(demo, demo_net) -> None:
     # window_step_months = 3 after two monthly months: an 8-month window has steps of 1, 1, 3 and
     # 3 months; the steps hold all the months' demand, fleet time and launch capacity, and plans are
