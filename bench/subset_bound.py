@@ -14,7 +14,9 @@ change to the formulation can be judged by the bound it buys:
 - the subset with the launch counts continuous (trips, fleets and depots whole), and with the trip
   counts continuous (launches whole): each is a relaxation, so its bound bounds the subset;
 - a relax-and-fix plan: steps are made whole ``--window`` at a time (later steps relaxed, earlier
-  ones fixed), each window a MIP with the time limit; its cost is a plan of the subset.
+  ones fixed), each window a MIP with the time limit; its cost is a plan of the subset;
+- the study's first plan with depots beside a tug: the plan of the subset without depots, its
+  launches re-planned with its routes held (``_routes_held_start`` in ``planner/study.py``).
 """
 
 from __future__ import annotations
@@ -25,14 +27,17 @@ import time
 
 import highspy
 import numpy as np
+import pyomo.environ as pyo
 
 from cislink.orbits import build_network
 from cislink.planner.arrays import Problem, step_of
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
+from cislink.planner.decompose import solve_by_month, storage_free
 from cislink.planner.inputs import build_inputs
 from cislink.planner.model import build_model
-from cislink.planner.solve import SolverSettings
-from cislink.planner.study import representative_segments
+from cislink.planner.solve import SolverSettings, solve_model
+from cislink.planner.study import _routes_held_start, representative_segments
+from cislink.planner.warmstart import plan_values, start_from
 from cislink.scenarios import load
 
 
@@ -148,6 +153,22 @@ def main() -> None:
     label = f"relax-and-fix, {args.window} steps at a time"
     found = usd(p, cost) if math.isfinite(cost) else "none (a window found no plan)"
     print(f"{label:<40} plan  {found}  {time.perf_counter() - t:6.1f} s")
+
+    if "depot" in subset and len(subset) > 1:
+        t = time.perf_counter()
+        smaller = subset - {"depot"}
+        donor_inp = build_inputs(scenario, network, segments, allowed=smaller, required=smaller)
+        if storage_free(donor_inp):
+            donor, _, _ = solve_by_month(scenario, network, donor_inp, settings)
+        else:
+            donor = build_model(donor_inp)
+            solve_model(donor, settings)
+        m = build_model(inp)
+        start_from(m, plan_values(donor))
+        _routes_held_start(m, settings)
+        label = f"routes held ({'+'.join(sorted(smaller))} plan's)"
+        plan_usd = pyo.value(m.total_cost) / OBJECTIVE_SCALE
+        print(f"{label:<40} plan  ${plan_usd / 1e9:,.3f}B  {time.perf_counter() - t:6.1f} s")
 
 
 if __name__ == "__main__":
