@@ -39,6 +39,7 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
         *_all_built_row(s),
         ("solver", f"{s['solver']} ({s['status']})"),
         ("gap", pct(s["mip_gap"])),
+        *_bound_row(s),
         ("build / solve", f"{s['build_seconds']:.2f} s / {s['solve_seconds']:.1f} s"),
     ]
     return rows
@@ -54,6 +55,15 @@ def _all_built_row(s: dict[str, Any]) -> list[tuple[str, str]]:
     if not built or not built["programmes"] or cost is None:
         return []
     return [("all built", f"{usd(cost)} with {' + '.join(built['programmes'])} built")]
+
+
+def _bound_row(s: dict[str, Any]) -> list[tuple[str, str]]:
+    """The proven lower bound and the programme subset whose bound it is (what limits the gap)."""
+    if s.get("bound_usd") is None or "bound_set_by" not in s or s["bound_set_by"] is None:
+        return []
+    subset = " + ".join(s["bound_set_by"])
+    where = f"{subset} built" if subset else "no infrastructure"
+    return [("lower bound", f"{usd(s['bound_usd'])} (set by the plans with {where})")]
 
 
 SENSITIVITY_HEADER = (

@@ -109,6 +109,8 @@ class StudyResult:
                 "mip_gap": relative_gap(built.objective_usd, built.bound_usd) if built.objective_usd else None,
             }
         )
+        limiting = min(self.subsets, key=lambda r: r.bound_usd, default=None)
+        out["bound_set_by"] = None if limiting is None else list(limiting.programmes)
         out["segments"] = [
             {"start_month": s.start_month, "months": s.months, "weight": s.weight} for s in self.segments
         ]

@@ -37,7 +37,18 @@ def test_study_table_and_progress(capsys: pytest.CaptureFixture[str]) -> None:
     captured = capsys.readouterr()
     assert "Earth launches" in captured.out
     assert "gap" in captured.out
+    assert "lower bound" in captured.out and "(set by the plans with " in captured.out
     assert "study [" in captured.err  # progress bar
+
+
+def test_study_names_the_subset_whose_bound_limits_the_gap(capsys: pytest.CaptureFixture[str]) -> None:
+    # the case's bound is the smallest of its subsets' bounds: the summary says which one it is, so
+    # that a gap above the one asked for can be traced to the programmes that leave it open
+    assert main(["study", "quick-demo", "--infrastructure", "tugs", "--json", "--time-limit", "60"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    limiting = next(s for s in out["subsets"] if s["programmes"] == out["bound_set_by"])
+    assert limiting["bound_usd"] == pytest.approx(out["bound_usd"])
+    assert all(s["bound_usd"] >= out["bound_usd"] - 1e-6 for s in out["subsets"])
 
 
 def test_sensitivity_writes_a_png_and_one_table(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
