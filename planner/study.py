@@ -393,8 +393,7 @@ def _routes_held_start(m: pyo.ConcreteModel, settings: SolverSettings) -> float:
         for v in getattr(m, name).values()
         if not v.fixed and v.value is not None
     ]
-    saved = [(v, v.value) for v in m.component_data_objects(pyo.Var, descend_into=True)]
-    before = pyo.value(m.total_cost) / OBJECTIVE_SCALE
+    before, saved = _snapshot(m)
     for v in held:
         v.fix(round(v.value))
     try:
@@ -431,7 +430,7 @@ def _seed_and_polish(m: pyo.ConcreteModel, info: SolveInfo, settings: SolverSett
     ``info``'s; unless the polish gets below it by at least
     :data:`~cislink.planner.polish.MIN_GAIN`, the plan is put back as it was.
     """
-    saved = [(v, v.value) for v in m.component_data_objects(pyo.Var, descend_into=True)]
+    _, saved = _snapshot(m)
     rate = m.isru_rate
     rate.set_value(rate.ub, skip_validation=True)
     seeded = replace(info, objective_usd=pyo.value(m.total_cost) / OBJECTIVE_SCALE, solve_seconds=0.0)
