@@ -38,7 +38,10 @@ def main() -> None:
         f"reference-2035, {scenario.planner.horizon_months} months, HiGHS, {settings.threads} threads, "
         f"time limit {args.time_limit:g} s per case, median of {args.repeat}"
     )
-    print(f"{'case':<12} {'build s':>8} {'solve s':>8} {'build/solve':>11} {'wall s':>7} {'cost USD':>16} {'gap':>8}")
+    print(
+        f"{'case':<12} {'build s':>8} {'solve s':>8} {'build/solve':>11} {'wall s':>7} {'cost USD':>16} {'gap':>8}"
+        "  bound set by"
+    )
     designs: dict[str, Design] = {}
     for case in args.cases.split(","):
         if case not in CASES:
@@ -55,7 +58,8 @@ def main() -> None:
         b, s = statistics.median(builds), statistics.median(solves)
         print(
             f"{case:<12} {b:8.2f} {s:8.1f} {b / s:11.1%} {statistics.median(walls):7.1f} "
-            f"{result.plan.total_cost_usd:16,.0f} {result.plan.solve.mip_gap:8.2%}"
+            f"{result.plan.total_cost_usd:16,.0f} {result.plan.solve.mip_gap:8.2%}  "
+            f"{'+'.join(result.summary()['bound_set_by'] or []) or 'no infrastructure'}"
         )
     design = designs.get("all") or next(iter(designs.values()))
     variants = (
