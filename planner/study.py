@@ -352,6 +352,12 @@ def _snapshot(m: pyo.ConcreteModel) -> Snapshot:
     return pyo.value(m.total_cost) / OBJECTIVE_SCALE, values
 
 
+def _put_back(first: Snapshot) -> None:
+    """Give every variable back the value it had in the snapshot."""
+    for v, value in first[1]:
+        v.set_value(value, skip_validation=True)
+
+
 def _no_dearer_than(m: pyo.ConcreteModel, info: SolveInfo, first: Snapshot) -> SolveInfo:
     """Put the first plan back if the solver's plan costs more.
 
@@ -360,12 +366,11 @@ def _no_dearer_than(m: pyo.ConcreteModel, info: SolveInfo, first: Snapshot) -> S
     depot subset, one of pure shortfall at $20.8 trillion against a first plan of $14.89B). The
     solver's bound stands either way.
     """
-    cost, values = first
+    cost = first[0]
     if info.objective_usd <= cost * (1 + 1e-9):
         return info
     log.info("solver's plan %.6g USD dearer than the first plan %.6g USD: first plan kept", info.objective_usd, cost)
-    for v, value in values:
-        v.set_value(value, skip_validation=True)
+    _put_back(first)
     bound = min(info.bound_usd, cost)
     return replace(info, objective_usd=cost, bound_usd=bound, mip_gap=relative_gap(cost, bound))
 
@@ -393,7 +398,7 @@ def _routes_held_start(m: pyo.ConcreteModel, settings: SolverSettings) -> float:
         for v in getattr(m, name).values()
         if not v.fixed and v.value is not None
     ]
-    before, saved = _snapshot(m)
+    first = _snapshot(m)
     for v in held:
         v.fix(round(v.value))
     try:
@@ -404,11 +409,10 @@ def _routes_held_start(m: pyo.ConcreteModel, settings: SolverSettings) -> float:
     finally:
         for v in held:
             v.unfix()
-    if info is None or info.objective_usd >= before:
-        for v, value in saved:
-            v.set_value(value, skip_validation=True)
+    if info is None or info.objective_usd >= first[0]:
+        _put_back(first)
     else:
-        log.info("routes held, launches re-planned with depots: %.6g -> %.6g USD", before, info.objective_usd)
+        log.info("routes held, launches re-planned with depots: %.6g -> %.6g USD", first[0], info.objective_usd)
     return time.perf_counter() - start
 
 
@@ -430,7 +434,7 @@ def _seed_and_polish(m: pyo.ConcreteModel, info: SolveInfo, settings: SolverSett
     ``info``'s; unless the polish gets below it by at least
     :data:`~cislink.planner.polish.MIN_GAIN`, the plan is put back as it was.
     """
-    _, saved = _snapshot(m)
+    first = _snapshot(m)
     rate = m.isru_rate
     rate.set_value(rate.ub, skip_validation=True)
     seeded = replace(info, objective_usd=pyo.value(m.total_cost) / OBJECTIVE_SCALE, solve_seconds=0.0)
@@ -438,8 +442,7 @@ def _seed_and_polish(m: pyo.ConcreteModel, info: SolveInfo, settings: SolverSett
     if info.objective_usd - after.objective_usd > MIN_GAIN * abs(info.objective_usd):
         log.info("ISRU seeded and polished: %.6g -> %.6g USD", info.objective_usd, after.objective_usd)
         return replace(after, solve_seconds=info.solve_seconds + after.solve_seconds)
-    for v, value in saved:
-        v.set_value(value, skip_validation=True)
+    _put_back(first)
     return replace(info, solve_seconds=info.solve_seconds + after.solve_seconds)
 
 
