@@ -36,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 import pyomo.environ as pyo
 
 from cislink.errors import PlannerError
+from cislink.planner.arrays import Problem, optimal
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.cases import CASES, SENSITIVITY
 from cislink.planner.decompose import solve_by_month, storage_free
-from cislink.planner.inputs import Segment, build_inputs, demand_events, mars_months
+from cislink.planner.inputs import Inputs, Segment, build_inputs, demand_events, mars_months
 from cislink.planner.model import build_model
 from cislink.planner.polish import MIN_GAIN, polish
 from cislink.planner.results import Plan, read_plan
@@ -228,8 +229,9 @@ def solve_subsets(
             build_s += built
         except PlannerError as exc:
             log.warning("%s: %s", label, exc)
+            bound = relaxation_bound(inp, replace(settings, time_limit_s=max(deadline - time.perf_counter(), LP_MIN_S)))
             spent = time.perf_counter() - t0 - build_s
-            out[subset] = (SubsetResult(subset, None, -math.inf, "no plan", build_s, spent), None)
+            out[subset] = (SubsetResult(subset, None, bound, "no plan", build_s, spent), None)
             continue
         result = SubsetResult(subset, info.objective_usd, info.bound_usd, info.status, build_s, info.solve_seconds)
         out[subset] = (result, read_plan(m, inp, info, build_s, months_of_step))
@@ -330,6 +332,28 @@ def _spend_time_left(
     )
     out[subset] = (result, read_plan(m, inp, info, first.build_seconds, months_of_step))
     values[subset] = plan_values(m)
+
+
+#: A subset that found no plan in its share of the time still bounds the study by its linear
+#: relaxation, given at least this long (about 1-2 s on the reference scenario's subsets).
+LP_MIN_S = 5.0
+
+
+def relaxation_bound(inp: Inputs, settings: SolverSettings) -> float:
+    """The optimum of the linear relaxation of ``inp``'s model, USD: a bound of it (-inf if not solved in time).
+
+    Without it a subset that ran out of time (a short ``--time-limit`` over many subsets) would
+    leave its case without a proven gap although the case has a plan.
+    """
+    p = Problem(build_model(inp))
+    every_col, every_row = list(range(len(p.cols))), list(range(len(p.rows)))
+    h = p.highs(settings, every_col, every_row, p.cost, integer=False)
+    h.setOptionValue("solver", STORAGE_ROOT_LP)
+    h.run()
+    if not optimal(h):
+        log.info("linear relaxation not solved: %s", h.modelStatusToString(h.getModelStatus()))
+        return -math.inf
+    return (h.getInfo().objective_function_value + p.obj_constant) / OBJECTIVE_SCALE
 
 
 def _best_solved_within(

@@ -743,3 +743,26 @@ def test_an_interior_point_optimum_highs_cannot_confirm_is_still_used() -> None:
     assert not lp_solved(Run(unknown, 2, 1))  # dual infeasible: its prices are not a supporting plane
     assert not lp_solved(Run(unknown, 1, 2))
     assert not lp_solved(Run(highspy.HighsModelStatus.kTimeLimit, 0, 0))
+
+
+def test_a_subset_out_of_time_still_bounds_its_case_by_its_linear_relaxation(demo, demo_net, monkeypatch) -> None:
+    # a subset that finds no plan in its share of a short time limit used to leave its case without
+    # a gap; its linear relaxation is a bound of it, so the case keeps a proven (if wide) gap
+    import cislink.planner.study as study
+
+    solved = run_study(demo, demo_net, "tugs", FAST)
+    tug_optimum = next(r for r in solved.subsets if r.programmes == ("tug",)).objective_usd
+    by_month = study.solve_by_month
+
+    def out_of_time(scenario, network, inp, settings):
+        if "tug" in inp.allowed:
+            raise PlannerError("no plan within 1 s: not every month was solved")
+        return by_month(scenario, network, inp, settings)
+
+    monkeypatch.setattr(study, "solve_by_month", out_of_time)
+    result = run_study(demo, demo_net, "tugs", FAST)
+    tug = next(r for r in result.subsets if r.programmes == ("tug",))
+    assert tug.objective_usd is None and tug.status == "no plan"
+    assert demo.infrastructure.tug.ddte_usd < tug.bound_usd <= tug_optimum * (1 + 1e-9)
+    assert result.plan.solve.bound_usd == pytest.approx(min(r.bound_usd for r in result.subsets))
+    assert 0.0 <= result.plan.solve.mip_gap < 1.0
