@@ -1,6 +1,6 @@
 """Bounds and plans of one programme subset of the study, by several relaxations (prints figures; not a test).
 
-    python bench/subset_bound.py [--subset tug,depot] [--time-limit S] [--window 3]
+    python bench/subset_bound.py [--subset tug,depot] [--time-limit S] [--window 3] [--locations-only]
 
 The ``tugs+depots`` and ``all`` cases stop above a 1% gap because the subset that must build a tug
 and a depot keeps a weak bound. This prints what other relaxations of that subset give, so that a
@@ -16,7 +16,11 @@ change to the formulation can be judged by the bound it buys:
 - a relax-and-fix plan: steps are made whole ``--window`` at a time (later steps relaxed, earlier
   ones fixed), each window a MIP with the time limit; its cost is a plan of the subset;
 - the study's first plan with depots beside a tug: the plan of the subset without depots, its
-  launches re-planned with its routes held (``_routes_held_start`` in ``planner/study.py``).
+  launches re-planned with its routes held (``_routes_held_start`` in ``planner/study.py``);
+- by depot location: the subset with its one depot held at each allowed node in turn, then with
+  two depots or more, each solved with the cost of the plan without depots as a cutoff (HiGHS
+  ``objective_bound``). A location whose tree is pruned whole cannot beat that plan; the subset's
+  bound is the least of the parts' bounds, so the parts that stay open show where the gap lies.
 """
 
 from __future__ import annotations
@@ -33,10 +37,10 @@ from cislink.orbits import build_network
 from cislink.planner.arrays import Problem, step_of
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.decompose import solve_by_month, storage_free
-from cislink.planner.inputs import build_inputs
+from cislink.planner.inputs import Inputs, build_inputs
 from cislink.planner.model import build_model
-from cislink.planner.solve import SolverSettings, solve_model
-from cislink.planner.study import _routes_held_start, representative_segments
+from cislink.planner.solve import SolverSettings, highs_options, solve_model, use_highs_threads
+from cislink.planner.study import _routes_held_start, representative_segments, with_storage
 from cislink.planner.warmstart import plan_values, start_from
 from cislink.scenarios import load
 
@@ -90,6 +94,9 @@ def main() -> None:
     ap.add_argument("--subset", default="tug,depot", help="programmes built, comma-separated")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds for each MIP")
     ap.add_argument("--window", type=int, default=3, help="steps made whole at a time by relax-and-fix")
+    ap.add_argument(
+        "--locations-only", action="store_true", help="only the routes-held plan and the parts by depot location"
+    )
     args = ap.parse_args()
     scenario = load("reference-2035")
     network = build_network(scenario)
@@ -106,53 +113,54 @@ def main() -> None:
         f"({len(whole)} whole), {len(segments)} segment types, {settings.threads} threads"
     )
 
-    t = time.perf_counter()
-    h = whole_model(p, settings, integer=False)
-    h.setOptionValue("solver", "ipm")
-    h.run()
-    duals = np.asarray(h.getSolution().row_dual)
-    lp = usd(p, h.getInfo().objective_function_value)
-    print(f"{'LP relaxation':<40} bound {lp}  {time.perf_counter() - t:6.1f} s")
-
-    t = time.perf_counter()
-    group = np.asarray([-1 if s is None else s for s in steps], dtype=np.int64)
-    bound, linking = lagrangian(p, duals, group)
-    label = f"Lagrangian by steps ({linking} rows priced)"
-    print(f"{label:<40} bound ${bound / OBJECTIVE_SCALE / 1e9:,.3f}B  {time.perf_counter() - t:6.1f} s")
-
-    for relaxed in ("launches", "trips"):
+    if not args.locations_only:  # the relaxations and relax-and-fix
         t = time.perf_counter()
-        h = whole_model(p, settings, integer=True)
-        set_type(h, [j for j in whole if names[j] == relaxed], highspy.HighsVarType.kContinuous)
+        h = whole_model(p, settings, integer=False)
+        h.setOptionValue("solver", "ipm")
         h.run()
-        info = h.getInfo()
-        plan = usd(p, info.objective_function_value) if math.isfinite(info.objective_function_value) else "none"
-        label = f"{relaxed} continuous"
-        print(
-            f"{label:<40} bound {usd(p, info.mip_dual_bound)}  {time.perf_counter() - t:6.1f} s  "
-            f"(its plan {plan}, {h.modelStatusToString(h.getModelStatus())})"
-        )
+        duals = np.asarray(h.getSolution().row_dual)
+        lp = usd(p, h.getInfo().objective_function_value)
+        print(f"{'LP relaxation':<40} bound {lp}  {time.perf_counter() - t:6.1f} s")
 
-    t = time.perf_counter()
-    h = whole_model(p, settings, integer=False)
-    global_cols = [j for j in whole if steps[j] is None]
-    last = max(s for s in steps if s is not None)
-    cost = math.nan
-    for k in range(0, last + 1, args.window):
-        window = [j for j in whole if steps[j] is not None and k <= steps[j] < k + args.window]
-        window += global_cols if k == 0 else []
-        set_type(h, window, highspy.HighsVarType.kInteger)
-        h.run()
-        if not math.isfinite(h.getInfo().objective_function_value):
-            cost = math.nan  # a window without a plan: no plan of the subset
-            break
-        x = np.asarray(h.getSolution().col_value)
-        cost = h.getInfo().objective_function_value
-        for j in window:
-            h.changeColBounds(j, round(x[j]), round(x[j]))
-    label = f"relax-and-fix, {args.window} steps at a time"
-    found = usd(p, cost) if math.isfinite(cost) else "none (a window found no plan)"
-    print(f"{label:<40} plan  {found}  {time.perf_counter() - t:6.1f} s")
+        t = time.perf_counter()
+        group = np.asarray([-1 if s is None else s for s in steps], dtype=np.int64)
+        bound, linking = lagrangian(p, duals, group)
+        label = f"Lagrangian by steps ({linking} rows priced)"
+        print(f"{label:<40} bound ${bound / OBJECTIVE_SCALE / 1e9:,.3f}B  {time.perf_counter() - t:6.1f} s")
+
+        for relaxed in ("launches", "trips"):
+            t = time.perf_counter()
+            h = whole_model(p, settings, integer=True)
+            set_type(h, [j for j in whole if names[j] == relaxed], highspy.HighsVarType.kContinuous)
+            h.run()
+            info = h.getInfo()
+            plan = usd(p, info.objective_function_value) if math.isfinite(info.objective_function_value) else "none"
+            label = f"{relaxed} continuous"
+            print(
+                f"{label:<40} bound {usd(p, info.mip_dual_bound)}  {time.perf_counter() - t:6.1f} s  "
+                f"(its plan {plan}, {h.modelStatusToString(h.getModelStatus())})"
+            )
+
+        t = time.perf_counter()
+        h = whole_model(p, settings, integer=False)
+        global_cols = [j for j in whole if steps[j] is None]
+        last = max(s for s in steps if s is not None)
+        cost = math.nan
+        for k in range(0, last + 1, args.window):
+            window = [j for j in whole if steps[j] is not None and k <= steps[j] < k + args.window]
+            window += global_cols if k == 0 else []
+            set_type(h, window, highspy.HighsVarType.kInteger)
+            h.run()
+            if not math.isfinite(h.getInfo().objective_function_value):
+                cost = math.nan  # a window without a plan: no plan of the subset
+                break
+            x = np.asarray(h.getSolution().col_value)
+            cost = h.getInfo().objective_function_value
+            for j in window:
+                h.changeColBounds(j, round(x[j]), round(x[j]))
+        label = f"relax-and-fix, {args.window} steps at a time"
+        found = usd(p, cost) if math.isfinite(cost) else "none (a window found no plan)"
+        print(f"{label:<40} plan  {found}  {time.perf_counter() - t:6.1f} s")
 
     if "depot" in subset and len(subset) > 1:
         t = time.perf_counter()
@@ -169,6 +177,42 @@ def main() -> None:
         label = f"routes held ({'+'.join(sorted(smaller))} plan's)"
         plan_usd = pyo.value(m.total_cost) / OBJECTIVE_SCALE
         print(f"{label:<40} plan  ${plan_usd / 1e9:,.3f}B  {time.perf_counter() - t:6.1f} s")
+        cutoff_usd = pyo.value(donor.total_cost) / OBJECTIVE_SCALE
+        by_depot_location(inp, settings, cutoff_usd, f"the {'+'.join(sorted(smaller))} plan")
+
+
+def by_depot_location(inp: Inputs, settings: SolverSettings, cutoff_usd: float, beaten: str) -> None:
+    """The subset's bound part by part: one depot at each allowed node, then two or more depots."""
+    from pyomo.contrib.appsi.solvers import Highs
+
+    settings = with_storage(settings)  # the interior-point root, as the study uses for subsets with storage
+    print(f"by depot location, cutoff ${cutoff_usd / 1e9:,.3f}B ({beaten}):")
+    for part in [*inp.depot_nodes, "two or more"]:
+        m = build_model(inp)
+        if part == "two or more":
+            m.two_or_more = pyo.Constraint(expr=sum(m.depot_built[n] for n in m.depot_nodes) >= 2)
+        else:
+            for n in m.depot_nodes:
+                m.depot_built[n].fix(1 if n == part else 0)
+                if n != part:
+                    m.depot_capacity[n].fix(0)
+        use_highs_threads(settings.threads)
+        opt = Highs()
+        opt.config.load_solution = False
+        opt.config.time_limit = settings.time_limit_s
+        opt.highs_options = {**highs_options(settings), "objective_bound": cutoff_usd * OBJECTIVE_SCALE}
+        t = time.perf_counter()
+        res = opt.solve(m)
+        seconds = time.perf_counter() - t
+        plan = res.best_feasible_objective
+        bound = res.best_objective_bound
+        finished = res.termination_condition.name in ("optimal", "infeasible")
+        if finished and (plan is None or plan >= cutoff_usd * OBJECTIVE_SCALE):
+            line = "no plan below the cutoff (pruned)"
+        else:
+            found = f"${plan / OBJECTIVE_SCALE / 1e9:,.3f}B" if plan is not None else "none"
+            line = f"bound ${bound / OBJECTIVE_SCALE / 1e9:,.3f}B, plan {found}"
+        print(f"  {part:<38} {line}  {seconds:6.1f} s")
 
 
 if __name__ == "__main__":
