@@ -6,6 +6,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cislink.planner.solve import relative_gap
+
 if TYPE_CHECKING:
     from cislink.planner.study import StudyResult
 
@@ -64,6 +66,35 @@ def _bound_row(s: dict[str, Any]) -> list[tuple[str, str]]:
     subset = " + ".join(s["bound_set_by"])
     where = f"{subset} built" if subset else "no infrastructure"
     return [("lower bound", f"{usd(s['bound_usd'])} (set by the plans with {where})")]
+
+
+SUBSET_HEADER = ("programmes built", "plan", "bound", "gap", "solve s", "ended")
+
+#: How a subset's solve ended, in the words of the summary's status (solvers name them differently).
+ENDED = {"maxTimeLimit": "time_limit", "maxIterations": "time_limit"}
+
+
+def subset_rows(s: dict[str, Any]) -> list[tuple[str, ...]]:
+    """One row per programme subset solved: its plan, its bound, the gap between them and how it ended.
+
+    The case's plan is the cheapest of these and its bound the least, so the rows show which
+    programmes keep a gap open and how far each is from proven.
+    """
+    rows = []
+    for sub in s.get("subsets", []):
+        plan, bound = sub["objective_usd"], sub["bound_usd"]
+        gap = relative_gap(plan, bound) if plan is not None and bound is not None else None
+        rows.append(
+            (
+                " + ".join(sub["programmes"]) or "none",
+                usd(plan),
+                usd(bound),
+                pct(gap),
+                f"{sub['solve_seconds']:.1f}",
+                ENDED.get(sub["status"], sub["status"]),
+            )
+        )
+    return rows
 
 
 SENSITIVITY_HEADER = (

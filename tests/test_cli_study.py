@@ -39,6 +39,11 @@ def test_study_table_and_progress(capsys: pytest.CaptureFixture[str]) -> None:
     assert "gap" in captured.out
     assert "lower bound" in captured.out and "(set by the plans with " in captured.out
     assert "study [" in captured.err  # progress bar
+    # one row per programme subset solved, so a gap can be traced to the programmes that leave it open
+    table = captured.out.split("programme subsets solved")[1].splitlines()
+    rows = {line.split("  ")[0]: line.split() for line in table if line.startswith(("none ", "tug "))}
+    assert set(rows) == {"none", "tug"}
+    assert all(row[-1] in ("optimal", "time_limit") and row[-3].endswith("%") for row in rows.values())
 
 
 def test_study_names_the_subset_whose_bound_limits_the_gap(capsys: pytest.CaptureFixture[str]) -> None:
