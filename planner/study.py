@@ -16,7 +16,8 @@ large gaps. Study mode uses the structure of the demand instead.
    enumerated rather than left to the solver: a DDTE cost behind a big-M gives the weakest possible
    relaxation. Each subset of the allowed programmes is solved with its programmes built; the best
    plan wins and the smallest bound over all subsets is the study's lower bound, so the reported gap
-   is a proven gap for the segmented problem.
+   is a proven gap for the segmented problem. A subset that finds no plan in its share of the time
+   is bounded by its linear relaxation (:func:`relaxation_bound`).
 3. **First plans.** Subsets are solved smallest first, and a larger one starts from a smaller one's
    plan with its own programmes built empty. An empty depot beside a tug is a plan HiGHS keeps for
    minutes, so that start is first re-planned with its routes held (:func:`_routes_held_start`).
@@ -345,7 +346,11 @@ def relaxation_bound(inp: Inputs, settings: SolverSettings) -> float:
     Without it a subset that ran out of time (a short ``--time-limit`` over many subsets) would
     leave its case without a proven gap although the case has a plan.
     """
-    p = Problem(build_model(inp))
+    try:
+        p = Problem(build_model(inp))
+    except PlannerError as exc:
+        log.info("linear relaxation not built: %s", exc)
+        return -math.inf
     every_col, every_row = list(range(len(p.cols))), list(range(len(p.rows)))
     h = p.highs(settings, every_col, every_row, p.cost, integer=False)
     h.setOptionValue("solver", STORAGE_ROOT_LP)
