@@ -28,18 +28,20 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import replace
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
 
+from cislink.errors import PlannerError
 from cislink.orbits import build_network
 from cislink.planner.arrays import Problem, step_of
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.decompose import solve_by_month, storage_free
 from cislink.planner.inputs import Inputs, build_inputs
 from cislink.planner.model import build_model
-from cislink.planner.solve import SolverSettings, highs_options, solve_model, use_highs_threads
+from cislink.planner.solve import SolverSettings, solve_model
 from cislink.planner.study import _routes_held_start, representative_segments, with_storage
 from cislink.planner.warmstart import plan_values, start_from
 from cislink.scenarios import load
@@ -183,9 +185,7 @@ def main() -> None:
 
 def by_depot_location(inp: Inputs, settings: SolverSettings, cutoff_usd: float, beaten: str) -> None:
     """The subset's bound part by part: one depot at each allowed node, then two or more depots."""
-    from pyomo.contrib.appsi.solvers import Highs
-
-    settings = with_storage(settings)  # the interior-point root, as the study uses for subsets with storage
+    settings = replace(with_storage(settings), cutoff_usd=cutoff_usd)  # interior-point root, as the study
     print(f"by depot location, cutoff ${cutoff_usd / 1e9:,.3f}B ({beaten}):")
     for part in [*inp.depot_nodes, "two or more"]:
         m = build_model(inp)
@@ -196,22 +196,16 @@ def by_depot_location(inp: Inputs, settings: SolverSettings, cutoff_usd: float, 
                 m.depot_built[n].fix(1 if n == part else 0)
                 if n != part:
                     m.depot_capacity[n].fix(0)
-        use_highs_threads(settings.threads)
-        opt = Highs()
-        opt.config.load_solution = False
-        opt.config.time_limit = settings.time_limit_s
-        opt.highs_options = {**highs_options(settings), "objective_bound": cutoff_usd * OBJECTIVE_SCALE}
         t = time.perf_counter()
-        res = opt.solve(m)
+        try:
+            info = solve_model(m, settings)
+        except PlannerError:  # the whole tree pruned before any plan was found
+            info = None
         seconds = time.perf_counter() - t
-        plan = res.best_feasible_objective
-        bound = res.best_objective_bound
-        finished = res.termination_condition.name in ("optimal", "infeasible")
-        if finished and (plan is None or plan >= cutoff_usd * OBJECTIVE_SCALE):
+        if info is None or (info.status == "optimal" and info.objective_usd >= cutoff_usd):
             line = "no plan below the cutoff (pruned)"
         else:
-            found = f"${plan / OBJECTIVE_SCALE / 1e9:,.3f}B" if plan is not None else "none"
-            line = f"bound ${bound / OBJECTIVE_SCALE / 1e9:,.3f}B, plan {found}"
+            line = f"bound ${info.bound_usd / 1e9:,.3f}B, plan ${info.objective_usd / 1e9:,.3f}B"
         print(f"  {part:<38} {line}  {seconds:6.1f} s")
 
 

@@ -45,6 +45,8 @@ class SolverSettings:
     root_lp: str = "choose"
     #: Stop as soon as a plan costs no more than this (USD): a bound proven elsewhere already closes the gap.
     target_usd: float = -math.inf
+    #: Prune every branch that cannot beat this cost (USD; HiGHS ``objective_bound``): a plan found elsewhere.
+    cutoff_usd: float = math.inf
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides: Any) -> SolverSettings:
@@ -87,6 +89,11 @@ def relative_gap(objective: float, bound: float) -> float:
     return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
 
 
+#: Solver stop reasons in the words the study's decompositions use for theirs (``optimal``,
+#: ``time_limit``), so that every plan reports how it ended alike.
+STATUS_WORDS = {"maxTimeLimit": "time_limit", "maxIterations": "iteration_limit"}
+
+
 def solve_model(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool = False) -> SolveInfo:
     """Solve ``m`` in place and load the best plan found; raise PlannerError if there is none.
 
@@ -104,6 +111,7 @@ def solve_model(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool
             f"{settings.solver} stopped ({status}) after {seconds:.1f} s without finding any plan; "
             "allow more time (--time-limit) or plan a shorter horizon"
         )
+    status = STATUS_WORDS.get(status, status)
     obj_usd, bound_usd = obj / OBJECTIVE_SCALE, bound / OBJECTIVE_SCALE
     info = SolveInfo(settings.solver, status, obj_usd, bound_usd, relative_gap(obj_usd, bound_usd), seconds)
     log.info(
@@ -132,6 +140,8 @@ def highs_options(s: SolverSettings) -> dict[str, Any]:
         out["mip_abs_gap"] = s.abs_gap_usd * OBJECTIVE_SCALE
     if math.isfinite(s.target_usd):
         out["objective_target"] = s.target_usd * OBJECTIVE_SCALE
+    if math.isfinite(s.cutoff_usd):
+        out["objective_bound"] = s.cutoff_usd * OBJECTIVE_SCALE
     return out
 
 
