@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from cislink.planner.blocks.context import Context, Terms, linear
+from cislink.planner.blocks.context import Context, Terms, by_index, linear
 
 if TYPE_CHECKING:
     from cislink.planner.inputs import Inputs
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 def define_balance(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     keys = sorted(set(ctx.balance) | {k for k, v in ctx.constant.items() if v != 0})
     m.balance = pyo.Constraint(
-        keys, rule=lambda _m, n, c, t: linear(ctx.balance.get((n, c, t), []), ctx.constant.get((n, c, t), 0.0)) == 0.0
+        pyo.SetOf(keys),
+        rule=lambda _m, n, c, t: linear(ctx.balance.get((n, c, t), []), ctx.constant.get((n, c, t), 0.0)) == 0.0,
     )
 
     if inp.vehicle_home:
@@ -44,11 +45,12 @@ def define_balance(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
 def define_home_start(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     """The ``home_start`` rows (module docstring): a vehicle's arrivals home do not fuel its own departures."""
     mine: dict[tuple[str, int], set[int]] = defaultdict(set)  # (vehicle, step) -> its legs' variables at home
-    for v, o, d, t in m.trip_index:
+    cargo = by_index(m.cargo)
+    for (v, o, d, t), x in m.trips.items():
         home = inp.vehicle_home.get(v)
         if home in (o, d):
-            mine[(v, t)].add(id(m.trips[v, o, d, t]))
-            mine[(v, t)].update(id(m.cargo[v, o, d, c, t]) for c in inp.commodities)
+            mine[(v, t)].add(id(x))
+            mine[(v, t)].update(id(cargo[v, o, d, c, t]) for c in inp.commodities)
     keys: list[tuple[str, str, int]] = []
     rows: dict[tuple[str, str, int], tuple[Terms, float]] = {}
     for v, home in sorted(inp.vehicle_home.items()):
@@ -62,4 +64,4 @@ def define_home_start(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
                 others_out = [(k, x) for k, x in terms if k < 0 and id(x) not in own]
                 keys.append((v, c, s.index))
                 rows[(v, c, s.index)] = (arrivals + others_out, -ctx.demand.get((home, c, s.index), 0.0))
-    m.home_start = pyo.Constraint(keys, rule=lambda _m, v, c, t: linear(*rows[(v, c, t)]) <= 0.0)
+    m.home_start = pyo.Constraint(pyo.SetOf(keys), rule=lambda _m, v, c, t: linear(*rows[(v, c, t)]) <= 0.0)

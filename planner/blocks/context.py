@@ -12,15 +12,26 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 Key = tuple[str, str, int]
 Terms = list[tuple[float, Any]]
 
 
 def linear(terms: Terms, constant: float = 0.0) -> LinearExpression:
-    """A Pyomo linear expression from ``(coefficient, variable)`` pairs, built without operator overhead."""
-    return LinearExpression(constant=constant, linear_coefs=[c for c, _ in terms], linear_vars=[v for _, v in terms])
+    """A Pyomo linear expression from ``(coefficient, variable)`` pairs, built without operator overhead.
+
+    A variable with coefficient one is an argument of its own rather than a product term (a form
+    ``LinearExpression`` takes), which spares an object per such term.
+    """
+    args: list[Any] = [constant] if constant else []
+    args.extend(v if c == 1.0 else MonomialTermExpression((c, v)) for c, v in terms)
+    return LinearExpression(args)
+
+
+def by_index(var: Any) -> dict[Any, Any]:
+    """An indexed Pyomo component's members in a plain dict: looked up many times, far cheaper than ``var[i]``."""
+    return dict(var.items())
 
 
 @dataclass

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from cislink.planner.blocks.context import Context, Terms, linear
+from cislink.planner.blocks.context import Context, Terms, by_index, linear
 
 if TYPE_CHECKING:
     from cislink.planner.inputs import Inputs
@@ -52,6 +52,7 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     # demand due per (group of launch destinations that can supply it, step), and its shortfall
     due: dict[tuple[frozenset[str], int, str], float] = defaultdict(float)
     short: dict[tuple[frozenset[str], int], Terms] = defaultdict(list)
+    shortfall = by_index(m.shortfall)
     groups = {everywhere} | {s for s in reach.values() if s}
     for (name, c, t), kg in inp.demand.items():
         if c in earth:
@@ -59,7 +60,7 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
             for g in groups:
                 if sources <= g:
                     due[(g, t, c)] += kg
-                    short[(g, t)].append((1.0, m.shortfall[name, c, t]))
+                    short[(g, t)].append((1.0, shortfall[name, c, t]))
     if hasattr(m, "mars_at"):
         # the least Earth mass any supply node needs; with stock on hand, commodity by commodity
         # (the stock may cover one commodity of one node's need better than another's)
@@ -76,8 +77,8 @@ def define_cuts(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
             short[(everywhere, t)] += [(1.0, m.mars_shortfall[t, c]) for c in earth if (t, c) in m.mars_shortfall]
 
     launches_at: dict[int, list[tuple[str, str, object]]] = defaultdict(list)
-    for lv, d, t in m.launches:
-        launches_at[t].append((lv, d, m.launches[lv, d, t]))
+    for (lv, d, t), x in m.launches.items():
+        launches_at[t].append((lv, d, x))
 
     def launch_terms(g: frozenset[str], t: int) -> Terms:
         return [

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from cislink.planner.blocks.context import Context
+from cislink.planner.blocks.context import Context, by_index
 from cislink.planner.inputs import REFUEL_PREFIX
 
 if TYPE_CHECKING:
@@ -21,16 +21,16 @@ if TYPE_CHECKING:
 
 def define_demand(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     keys = sorted(inp.demand)
-    m.demand_index = pyo.Set(initialize=keys, dimen=3)
+    m.demand_index = pyo.SetOf(keys)
     m.shortfall = pyo.Var(m.demand_index, domain=pyo.NonNegativeReals, bounds=lambda _m, *k: (0.0, inp.demand[k]))
     weight = {s.index: s.weight for s in inp.steps}
     steps = [s.index for s in inp.steps][:1]
-    for name, c, t in keys:
+    for (name, c, t), var in by_index(m.shortfall).items():
         node = inp.demand_node[name]
         ctx.constant[(node, c, t)] -= inp.demand[(name, c, t)]
         ctx.demand[(node, c, t)] += inp.demand[(name, c, t)]
-        ctx.add(node, c, t, 1.0, m.shortfall[name, c, t])
-        ctx.cost("shortfall_penalty", weight[t] * inp.shortfall_penalty_usd_per_kg, m.shortfall[name, c, t])
+        ctx.add(node, c, t, 1.0, var)
+        ctx.cost("shortfall_penalty", weight[t] * inp.shortfall_penalty_usd_per_kg, var)
 
     # a stranded vehicle's propellant (refuel@NODE) must be there at the month's start or come by
     # launch: the window's own trips of that vehicle cannot bring it, since the vehicle is not home

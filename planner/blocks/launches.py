@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from cislink.planner.blocks.context import Context, linear
+from cislink.planner.blocks.context import Context, by_index, linear
 
 if TYPE_CHECKING:
     from cislink.planner.inputs import Inputs
@@ -21,10 +21,8 @@ MAX_LAUNCHES_PER_MONTH = 30
 
 def define_launches(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     steps = [s.index for s in inp.steps]
-    m.launch_index = pyo.Set(initialize=[(lv, d, t) for lv, d in inp.launch_options for t in steps], dimen=3)
-    m.launch_flow_index = pyo.Set(
-        initialize=[(d, c, t) for d in inp.launch_nodes for c in inp.commodities for t in steps], dimen=3
-    )
+    m.launch_index = pyo.SetOf([(lv, d, t) for lv, d in inp.launch_options for t in steps])
+    m.launch_flow_index = pyo.SetOf([(d, c, t) for d in inp.launch_nodes for c in inp.commodities for t in steps])
     span = {s.index: s.months for s in inp.steps}
     m.launches = pyo.Var(
         m.launch_index,
@@ -32,6 +30,7 @@ def define_launches(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         bounds=lambda _m, lv, d, t: (0, MAX_LAUNCHES_PER_MONTH * span[t]),
     )
     m.launched = pyo.Var(m.launch_flow_index, domain=pyo.NonNegativeReals)
+    launches, launched = by_index(m.launches), by_index(m.launched)
 
     by_dest: dict[str, list[str]] = {}
     for lv, d in inp.launch_options:
@@ -39,21 +38,20 @@ def define_launches(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     keys = [(d, t) for d in inp.launch_nodes for t in steps]
 
     def mass_rule(_m: pyo.ConcreteModel, d: str, t: int) -> object:
-        cap = [(-inp.launch_payload_kg[(lv, d)], m.launches[lv, d, t]) for lv in by_dest[d]]
-        return linear([(1.0, m.launched[d, c, t]) for c in inp.commodities] + cap) <= 0.0
+        cap = [(-inp.launch_payload_kg[(lv, d)], launches[lv, d, t]) for lv in by_dest[d]]
+        return linear([(1.0, launched[d, c, t]) for c in inp.commodities] + cap) <= 0.0
 
     def volume_rule(_m: pyo.ConcreteModel, d: str, t: int) -> object:
-        cap = [(-inp.launch_volume_m3[lv], m.launches[lv, d, t]) for lv in by_dest[d]]
-        return linear([(1.0 / inp.density[c], m.launched[d, c, t]) for c in inp.commodities] + cap) <= 0.0
+        cap = [(-inp.launch_volume_m3[lv], launches[lv, d, t]) for lv in by_dest[d]]
+        return linear([(1.0 / inp.density[c], launched[d, c, t]) for c in inp.commodities] + cap) <= 0.0
 
-    m.launch_mass = pyo.Constraint(keys, rule=mass_rule)
-    m.launch_volume = pyo.Constraint(keys, rule=volume_rule)
+    m.launch_mass = pyo.Constraint(pyo.SetOf(keys), rule=mass_rule)
+    m.launch_volume = pyo.Constraint(pyo.SetOf(keys), rule=volume_rule)
 
-    for d, c, t in m.launch_flow_index:
-        var = m.launched[d, c, t]
+    for (d, c, t), var in launched.items():
         ctx.add(d, c, t, 1.0, var)
         ctx.node_inflow[(d, c, t)].append((1.0, var))
         ctx.new_mass[(c, t)].append((1.0, var))
     weight = {s.index: s.weight for s in inp.steps}
-    for lv, d, t in m.launch_index:
-        ctx.cost("supply_launches", weight[t] * inp.launch_price_usd[lv], m.launches[lv, d, t])
+    for (lv, _, t), var in launches.items():
+        ctx.cost("supply_launches", weight[t] * inp.launch_price_usd[lv], var)

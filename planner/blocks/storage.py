@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from cislink.planner.blocks.context import Context, linear
+from cislink.planner.blocks.context import Context, by_index, linear
 
 if TYPE_CHECKING:
     from cislink.planner.inputs import Inputs
@@ -43,25 +43,24 @@ WRITE_OFF_USD_PER_KG = 10.0
 
 def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     steps = inp.steps
-    m.stock_index = pyo.Set(
-        initialize=[(n, c, s.index) for n in inp.storage_nodes for c in inp.commodities for s in steps], dimen=3
-    )
+    m.stock_index = pyo.SetOf([(n, c, s.index) for n in inp.storage_nodes for c in inp.commodities for s in steps])
     m.stock = pyo.Var(m.stock_index, domain=pyo.NonNegativeReals)
-    for n, c, t in m.stock_index:
+    stock = by_index(m.stock)
+    for (n, c, t), var in stock.items():
         keep = inp.keep_per_step[c] ** steps[t].months
         prev = steps[t].prev
-        ctx.add(n, c, t, -1.0, m.stock[n, c, t])
+        ctx.add(n, c, t, -1.0, var)
         if prev is None:
             ctx.constant[(n, c, t)] += keep * inp.initial_stock.get((n, c), 0.0)
         else:
-            ctx.add(n, c, t, keep, m.stock[n, c, prev])
+            ctx.add(n, c, t, keep, stock[n, c, prev])
         if not inp.can_accumulate(n, c):
-            m.stock[n, c, t].setub(inp.initial_stock.get((n, c), 0.0))
+            var.setub(inp.initial_stock.get((n, c), 0.0))
 
     # stock the window starts with may be written off (left where it is, no longer counted on): stock
     # no vehicle can move any more (its lander lost, say) would otherwise break the storage rules below
     start = [(n, c) for (n, c), kg in sorted(inp.initial_stock.items()) if kg > 0 and n in inp.storage_nodes]
-    m.write_off_index = pyo.Set(initialize=start, dimen=2)
+    m.write_off_index = pyo.SetOf(start)
     m.write_off = pyo.Var(
         m.write_off_index, domain=pyo.NonNegativeReals, bounds=lambda _m, n, c: (0.0, inp.initial_stock[(n, c)])
     )
@@ -85,9 +84,9 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         m.depot_nodes, rule=lambda _m, n: m.depot_capacity[n] <= inp.depot_max_kg[n] * m.depot_built[n]
     )
     m.depot_capacity_limit = pyo.Constraint(
-        [(n, s.index) for n in dep for s in steps],
+        pyo.SetOf([(n, s.index) for n in dep for s in steps]),
         rule=lambda _m, n, t: (
-            linear([(1.0, m.stock[n, c, t]) for c in inp.commodities] + [(-1.0, m.depot_capacity[n])]) <= 0.0
+            linear([(1.0, stock[n, c, t]) for c in inp.commodities] + [(-1.0, m.depot_capacity[n])]) <= 0.0
         ),
     )
 
@@ -109,17 +108,17 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         span, from_start = windows[t]
         terms = [(-1.0, v) for tau in span for _, v in ctx.node_inflow.get((n, c, tau), [])]
         initial = inp.initial_stock.get((n, c), 0.0) if from_start else 0.0
-        return linear([(1.0, m.stock[n, c, t]), *terms], -initial) <= 0.0
+        return linear([(1.0, stock[n, c, t]), *terms], -initial) <= 0.0
 
     m.storage_age = pyo.Constraint(
-        [(n, c, s.index) for n in aged_nodes for c in inp.commodities for s in steps], rule=node_age_rule
+        pyo.SetOf([(n, c, s.index) for n in aged_nodes for c in inp.commodities for s in steps]), rule=node_age_rule
     )
 
     def system_age_rule(_m: pyo.ConcreteModel, c: str, t: int) -> object:
         span, from_start = windows[t]
         new = [(-coef, v) for tau in span for coef, v in ctx.new_mass.get((c, tau), [])]
         initial = sum(inp.initial_stock.get((n, c), 0.0) for n in aged_nodes) if from_start else 0.0
-        return linear([(1.0, m.stock[n, c, t]) for n in aged_nodes] + new, -initial) <= 0.0
+        return linear([(1.0, stock[n, c, t]) for n in aged_nodes] + new, -initial) <= 0.0
 
     if aged_nodes:
         m.storage_age_system = pyo.Constraint(
@@ -131,7 +130,7 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         last = [s.index for s in steps if not any(x.prev == s.index for x in steps)]
         for n, c in inp.terminal_value:
             for t in last:
-                ctx.cost("terminal_stock_value", -inp.terminal_value[(n, c)] * steps[t].weight, m.stock[n, c, t])
+                ctx.cost("terminal_stock_value", -inp.terminal_value[(n, c)] * steps[t].weight, stock[n, c, t])
 
     option = inp.scenario.infrastructure.depot
     share = inp.fixed_cost_share

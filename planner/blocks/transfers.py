@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from cislink.planner.blocks.context import Context, linear
+from cislink.planner.blocks.context import Context, by_index, linear
 from cislink.planner.inputs import DAYS_PER_MONTH, TRIP_TIE_BREAK_USD
 
 if TYPE_CHECKING:
@@ -58,9 +58,9 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     weight = {s.index: s.weight for s in inp.steps}
     days_of = {s.index: DAYS_PER_MONTH * s.months for s in inp.steps}
     arcs = {(va.vehicle, va.origin, va.destination): va for va in inp.vehicle_arcs}
-    m.vehicle_types = pyo.Set(initialize=inp.vehicles)
-    m.trip_index = pyo.Set(initialize=[(*a, t) for a in arcs for t in steps], dimen=4)
-    m.cargo_index = pyo.Set(initialize=[(*a, c, t) for a in arcs for c in inp.commodities for t in steps], dimen=5)
+    m.vehicle_types = pyo.SetOf(inp.vehicles)
+    m.trip_index = pyo.Set(initialize=[(*a, t) for a in arcs for t in steps])
+    m.cargo_index = pyo.SetOf([(*a, c, t) for a in arcs for c in inp.commodities for t in steps])
 
     def trip_bounds(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> tuple[int, int]:
         return 0, math.floor(days_of[t] * inp.max_fleet[v] / arcs[(v, o, d)].leg_days)
@@ -68,14 +68,15 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     m.trips = pyo.Var(m.trip_index, domain=pyo.NonNegativeIntegers, bounds=trip_bounds)
     m.cargo = pyo.Var(m.cargo_index, domain=pyo.NonNegativeReals)
     m.fleet = pyo.Var(m.vehicle_types, domain=pyo.NonNegativeIntegers, bounds=lambda _m, v: (0, inp.max_fleet[v]))
+    trips, cargo = by_index(m.trips), by_index(m.cargo)
     if inp.design is not None:
         for v in inp.vehicles:
             m.fleet[v].fix(inp.max_fleet[v])
 
     def burn_terms(v: str, o: str, d: str, t: int) -> list[tuple[float, object]]:
         k = arcs[(v, o, d)].k
-        terms = [(k * inp.vehicle_empty_kg[v], m.trips[v, o, d, t])]
-        terms += [(k, m.cargo[v, o, d, c, t]) for c in inp.commodities]
+        terms = [(k * inp.vehicle_empty_kg[v], trips[v, o, d, t])]
+        terms += [(k, cargo[v, o, d, c, t]) for c in inp.commodities]
         return terms
 
     carry = {a: cargo_limit_kg(inp, va) for a, va in arcs.items()}
@@ -88,28 +89,27 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
 
     def dry_rule(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> object:
         tank = inp.vehicle_mixture[v]
-        terms = [(1.0, m.cargo[v, o, d, c, t]) for c in inp.commodities if c not in tank]
-        return linear([*terms, (-inp.vehicle_payload_kg[v], m.trips[v, o, d, t])]) <= 0.0
+        terms = [(1.0, cargo[v, o, d, c, t]) for c in inp.commodities if c not in tank]
+        return linear([*terms, (-inp.vehicle_payload_kg[v], trips[v, o, d, t])]) <= 0.0
 
     def limit_rule(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> object:
-        terms = [(1.0, m.cargo[v, o, d, c, t]) for c in inp.commodities]
-        return linear([*terms, (-carry[(v, o, d)], m.trips[v, o, d, t])]) <= 0.0
+        terms = [(1.0, cargo[v, o, d, c, t]) for c in inp.commodities]
+        return linear([*terms, (-carry[(v, o, d)], trips[v, o, d, t])]) <= 0.0
 
-    m.cargo_dry = pyo.Constraint(dry_arcs, rule=dry_rule)
+    m.cargo_dry = pyo.Constraint(pyo.SetOf(dry_arcs), rule=dry_rule)
     m.cargo_limit = pyo.Constraint(m.trip_index, rule=limit_rule)
 
     # routing: vehicles return (eq 25); fleet time (eqs 27-28)
     out: dict[tuple[str, str, int], list[object]] = defaultdict(list)
     inn: dict[tuple[str, str, int], list[object]] = defaultdict(list)
     days: dict[tuple[str, int], list[tuple[float, object]]] = defaultdict(list)
-    for v, o, d, t in m.trip_index:
-        x = m.trips[v, o, d, t]
+    for (v, o, d, t), x in trips.items():
         out[(v, o, t)].append(x)
         inn[(v, d, t)].append(x)
         days[(v, t)].append((arcs[(v, o, d)].leg_days, x))
     circ_keys = sorted(set(out) | set(inn))
     m.circulation = pyo.Constraint(
-        circ_keys,
+        pyo.SetOf(circ_keys),
         rule=lambda _m, v, n, t: (
             linear([(1.0, x) for x in inn.get((v, n, t), [])] + [(-1.0, x) for x in out.get((v, n, t), [])]) == 0.0
         ),
@@ -118,7 +118,7 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     m.home_tour = pyo.Constraint(
         [(v, o, d, t) for v, o, d, t in m.trip_index if v in homes and o != homes[v] and d != homes[v]],
         rule=lambda _m, v, o, d, t: (
-            linear([(1.0, m.trips[v, o, d, t])] + [(-m.trips[v, o, d, t].ub, x) for x in out.get((v, homes[v], t), [])])
+            linear([(1.0, trips[v, o, d, t])] + [(-trips[v, o, d, t].ub, x) for x in out.get((v, homes[v], t), [])])
             <= 0.0
         ),
     )
@@ -127,17 +127,16 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     )
 
     # balances: cargo leaves the origin and arrives at the destination; propellant is drawn at the origin
-    for v, o, d, c, t in m.cargo_index:
-        f = m.cargo[v, o, d, c, t]
+    for (_, o, d, c, t), f in cargo.items():
         ctx.add(o, c, t, -1.0, f)
         ctx.add(d, c, t, 1.0, f)
         ctx.node_inflow[(d, c, t)].append((1.0, f))
-    for v, o, d, t in m.trip_index:
+    for (v, o, d, t), x in trips.items():
         burn = burn_terms(v, o, d, t)
         for c, frac in inp.vehicle_mixture[v].items():
             for coef, var in burn:
                 ctx.add(o, c, t, -frac * coef, var)
-        ctx.cost("operations", weight[t] * TRIP_TIE_BREAK_USD, m.trips[v, o, d, t])
+        ctx.cost("operations", weight[t] * TRIP_TIE_BREAK_USD, x)
 
     # costs: vehicles launched (eq 33), tug DDTE (eq 32), operations per vehicle-year
     tug = inp.scenario.infrastructure.tug
