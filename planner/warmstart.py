@@ -44,3 +44,15 @@ def start_from(m: pyo.ConcreteModel, values: Values) -> None:
             v.set_value(value, skip_validation=True)
     if hasattr(m, "depot_any") and not any((v.value or 0) > 0.5 for v in m.depot_built.values()):
         next(iter(m.depot_built.values())).set_value(1)
+    fill_defined(m)
+
+
+def fill_defined(m: pyo.ConcreteModel) -> None:
+    """Give each variable that an equality defines as a sum of others (``m._cislink_defined``) that sum's value.
+
+    Such a variable (what entered a node in a month) has no counterpart in a smaller subset's plan;
+    left at zero it would make the plan handed to the solver break its defining row.
+    """
+    for var, terms in getattr(m, "_cislink_defined", ()):
+        if not var.fixed:
+            var.set_value(max(sum(coef * (v.value or 0.0) for coef, v in terms), 0.0), skip_validation=True)

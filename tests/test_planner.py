@@ -153,6 +153,13 @@ def test_storage_never_holds_stock_older_than_the_limit(demo, demo_net) -> None:
     age = inp.max_storage_months
     for con in m.storage_age_system.values():
         assert pyo.value(con.body) <= pyo.value(con.upper) + 1e-6
+    # node rule (eq 16): each month's entry into a node is the sum of its arrivals, and a node holds
+    # no more than entered it in the last `age` months
+    assert m._cislink_defined
+    for var, terms in m._cislink_defined:
+        assert var.value == pytest.approx(sum(coef * v.value for coef, v in terms), abs=1e-6)
+    for con in m.storage_age.values():
+        assert pyo.value(con.body) <= pyo.value(con.upper) + 1e-6
     # system rule: stock held anywhere <= new mass (launched) in the last `age` months
     for t in range(12):
         held = plan.inventory[plan.inventory["month"] == t]["kg"].sum()
