@@ -59,7 +59,7 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     days_of = {s.index: DAYS_PER_MONTH * s.months for s in inp.steps}
     arcs = {(va.vehicle, va.origin, va.destination): va for va in inp.vehicle_arcs}
     m.vehicle_types = pyo.SetOf(inp.vehicles)
-    m.trip_index = pyo.Set(initialize=[(*a, t) for a in arcs for t in steps])
+    m.trip_index = pyo.SetOf([(*a, t) for a in arcs for t in steps])
     m.cargo_index = pyo.SetOf([(*a, c, t) for a in arcs for c in inp.commodities for t in steps])
 
     def trip_bounds(_m: pyo.ConcreteModel, v: str, o: str, d: str, t: int) -> tuple[int, int]:
