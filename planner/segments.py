@@ -109,10 +109,14 @@ def solve_by_segment(
     segments: list[Segment],
     settings: SolverSettings,
     start: Values | None = None,
+    hold: Values | None = None,
 ) -> tuple[pyo.ConcreteModel, SolveInfo, float]:
     """Solve the study subset ``inp`` (with storage) segment by segment (module docstring).
 
     ``start`` is a plan of the whole model (from a smaller subset) that each segment starts from.
+    ``hold`` fixes infrastructure decisions (values of no step, say where depots are built) in every
+    segment and in the whole model: the plan is then one of a restricted problem, and so is the
+    bound returned, which is not a bound of the subset.
     Returns the whole model with the plan loaded, what the solve reached (its seconds exclude model
     building) and the seconds spent building models.
     """
@@ -134,6 +138,8 @@ def solve_by_segment(
         build_s += time.perf_counter() - b0
         if start is not None:
             start_from(part, shift_values(start, first, seg.months))
+        if hold:
+            _hold(part, hold)
         left = deadline - time.perf_counter()
         budget = max(left * SEGMENT_SHARE / (len(segments) - i), 1.0)
         info = solve_checked(part, replace(part_settings, time_limit_s=budget), warm_start=start is not None)
@@ -154,13 +160,15 @@ def solve_by_segment(
     b0 = time.perf_counter()
     m = build_model(inp)
     build_s += time.perf_counter() - b0
+    if hold:
+        _hold(m, hold)
     fixed = _fix_segment_plans(m, plans)
     info = solve_model(m, replace(settings, time_limit_s=max(deadline - time.perf_counter(), 10.0)))
     for v in fixed:
         v.unfix()
     best = info.objective_usd
     log.info("segments joined: %.6g USD against the segments' bound %.6g USD", best, bound)
-    if relative_gap(best, bound) > settings.mip_gap and deadline - time.perf_counter() > MIN_WHOLE_S:
+    if not hold and relative_gap(best, bound) > settings.mip_gap and deadline - time.perf_counter() > MIN_WHOLE_S:
         joined = [(v, v.value) for v in m.component_data_objects(pyo.Var, descend_into=True)]
         try:
             # the segments' bound already proves any plan within the gap of it: stop at the first such plan
@@ -188,6 +196,12 @@ SEGMENT_SHARE = 0.9
 
 #: The whole model's MIP runs after the segments only with at least this many seconds left.
 MIN_WHOLE_S = 5.0
+
+
+def _hold(m: pyo.ConcreteModel, hold: Values) -> None:
+    """Fix the variables named in ``hold`` at their values."""
+    for (name, index), value in hold.items():
+        getattr(m, name)[index].fix(value)
 
 
 def _fix_segment_plans(m: pyo.ConcreteModel, plans: list[tuple[int, pyo.ConcreteModel]]) -> list[Any]:

@@ -213,12 +213,16 @@ def solve_subsets(
                 built = time.perf_counter() - built_at
                 limited = with_storage(limited)
                 seedable = False
+                before = 0.0  # seconds spent on first plans before the MIP
                 if donor is not None:
                     start_from(m, values[donor])
                     seedable = _unused_isru(m) and limited.solver == "highs"
                     if _depot_beside_vehicles(m):
-                        held = _routes_held_start(m, replace(limited, time_limit_s=budget * ROUTES_HELD_SHARE))
-                        limited = replace(limited, time_limit_s=max(budget - held, 1.0))
+                        before = _routes_held_start(m, replace(limited, time_limit_s=budget * ROUTES_HELD_SHARE))
+                        if len(segments) > 1 and budget * DEPOTS_HELD_SHARE >= DEPOTS_HELD_MIN_S:
+                            periods = replace(limited, time_limit_s=budget * DEPOTS_HELD_SHARE)
+                            before += _depots_held_by_period(scenario, network, inp, segments, m, periods)
+                        limited = replace(limited, time_limit_s=max(budget - before, 1.0))
                 if seedable:  # time kept back to polish the MIP's plan with the plant seeded
                     limited = replace(limited, time_limit_s=limited.time_limit_s * (1 - SEED_POLISH_SHARE))
                 first_plan = _snapshot(m) if donor is not None else None
@@ -227,6 +231,7 @@ def solve_subsets(
                     info = _no_dearer_than(m, info, first_plan)
                 if seedable and info.mip_gap > limited.mip_gap:
                     info = _seed_and_polish(m, info, limited, budget - info.solve_seconds)
+                info = replace(info, solve_seconds=info.solve_seconds + before)
             build_s += built
         except PlannerError as exc:
             log.warning("%s: %s", label, exc)
@@ -263,6 +268,12 @@ SEED_POLISH_SHARE = 0.4
 #: At most this share of the time of a subset with depots and in-space vehicles goes to re-planning
 #: the launches of its first plan with its routes held (:func:`_routes_held_start`).
 ROUTES_HELD_SHARE = 0.25
+#: At most this share of the time of a subset with depots and in-space vehicles goes to its periods
+#: solved apart with the depots held (:func:`_depots_held_by_period`), after the routes-held start.
+DEPOTS_HELD_SHARE = 0.6
+#: ... and only if that share is at least this many seconds: the weight-16 period needs about 30 s
+#: to move from the routes-held plan, and time taken from the subset's MIP is taken from its bound.
+DEPOTS_HELD_MIN_S = 90.0
 #: The decisions held by :func:`_routes_held_start`: where the in-space vehicles go, and how many there are.
 ROUTE_DECISIONS = ("trips", "fleet", "mars_at")
 
@@ -442,6 +453,41 @@ def _routes_held_start(m: pyo.ConcreteModel, settings: SolverSettings) -> float:
         _put_back(first)
     else:
         log.info("routes held, launches re-planned with depots: %.6g -> %.6g USD", first[0], info.objective_usd)
+    return time.perf_counter() - start
+
+
+def _depots_held_by_period(
+    scenario: Scenario,
+    network: Network,
+    inp: Inputs,
+    segments: list[Segment],
+    m: pyo.ConcreteModel,
+    settings: SolverSettings,
+) -> float:
+    """Improve the plan ``m`` holds by solving each period with its depots held where that plan built them.
+
+    The routes-held plan (:func:`_routes_held_start`) builds its depot where whole launches are
+    best bought ahead, but HiGHS, solving the whole subset from it, does not move its routes: the
+    weight-16 period alone makes every launch worth sixteen, and which node gets a depot is a choice
+    among seven. With the depots held, each period is a model of its own that HiGHS improves from the
+    plan (:func:`cislink.planner.segments.solve_by_segment`), and the periods' plans joined are a plan
+    of the subset. It replaces the plan in ``m`` if cheaper. Its bound is that of the held problem,
+    not of the subset, and is dropped. Returns the seconds spent.
+    """
+    start = time.perf_counter()
+    built = {index: round(v.value) for index, v in m.depot_built.items() if v.value is not None}
+    if not any(built.values()):
+        return time.perf_counter() - start
+    hold = {("depot_built", index): float(value) for index, value in built.items()}
+    cost = pyo.value(m.total_cost) / OBJECTIVE_SCALE
+    try:
+        joined, info, _ = solve_by_segment(scenario, network, inp, segments, settings, plan_values(m), hold=hold)
+    except PlannerError as exc:
+        log.info("depots held by period: %s", exc)
+        return time.perf_counter() - start
+    if info.objective_usd < cost * (1 - 1e-9):
+        log.info("depots held by period: %.6g -> %.6g USD", cost, info.objective_usd)
+        start_from(m, plan_values(joined))
     return time.perf_counter() - start
 
 

@@ -675,6 +675,34 @@ def test_a_depot_beside_a_tug_is_put_to_use_by_replanning_launches_around_held_r
     assert_plan_satisfies_every_row(m, relative=True)
 
 
+def test_periods_solved_with_the_depots_held_join_into_a_cheaper_plan_with_the_same_depots(demo, demo_net) -> None:
+    # a plan of two periods with a depot and a tug, made dearer by a spare launch: each period solved
+    # again with the depots held where the plan built them must give a joined plan that is cheaper,
+    # keeps the depots where they were, satisfies every row, leaves nothing fixed, and is the plan the
+    # model holds
+    from cislink.planner.study import _depots_held_by_period
+
+    segments = [Segment(0, 6, 1.0), Segment(6, 6, 1.0)]
+    both = frozenset({"tug", "depot"})
+    inp = build_inputs(demo, demo_net, segments, allowed=both, required=both)
+    m = build_model(inp)
+    solve_checked(m, FAST)
+    built = {k: round(v.value) for k, v in m.depot_built.items()}
+    assert any(built.values())
+    best = pyo.value(m.total_cost)
+    spare = next(idx for idx in m.launches if idx[-1] == 7)
+    m.launches[spare].set_value(round(m.launches[spare].value) + 1)
+    padded = pyo.value(m.total_cost)
+    assert padded > best * (1 + 1e-4)
+    fixed = {v.name for v in m.component_data_objects(pyo.Var) if v.fixed}
+    _depots_held_by_period(demo, demo_net, inp, segments, m, FAST)
+    assert pyo.value(m.total_cost) < padded * (1 - 1e-4)
+    assert pyo.value(m.total_cost) <= best * (1 + FAST.mip_gap)
+    assert {k: round(v.value) for k, v in m.depot_built.items()} == built
+    assert {v.name for v in m.component_data_objects(pyo.Var) if v.fixed} == fixed
+    assert_plan_satisfies_every_row(m, relative=True)
+
+
 def test_a_subset_never_ends_at_a_plan_dearer_than_its_first(demo, demo_net) -> None:
     # a solver that is not given the first plan (SCIP) may stop at a dearer one: the first plan is
     # put back, with its cost, and the solver's bound is kept (capped at that cost)
