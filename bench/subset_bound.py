@@ -20,12 +20,19 @@ change to the formulation can be judged by the bound it buys:
 - by depot location: the subset with its one depot held at each allowed node in turn, then with
   two depots or more, each solved with the cost of the plan without depots as a cutoff (HiGHS
   ``objective_bound``). A location whose tree is pruned whole cannot beat that plan; the subset's
-  bound is the least of the parts' bounds, so the parts that stay open show where the gap lies.
+  bound is the least of the parts' bounds, so the parts that stay open show where the gap lies;
+- by launch mix (``--launch-mix``): each period type alone, paying its share of the infrastructure,
+  with its depot held at ``--depot-at``, split by how many launches of each vehicle it makes in its
+  months (one row per vehicle). A mix is ruled out by its launch price plus the least the rest
+  can cost (an LP without launch prices), by its LP, or by its MIP with the period's plan as
+  HiGHS's ``objective_bound``. The period's bound is the least over the mixes
+  left open; beside it the whole period's own bound after the same time.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import time
 from dataclasses import replace
@@ -36,11 +43,12 @@ import pyomo.environ as pyo
 
 from cislink.errors import PlannerError
 from cislink.orbits import build_network
-from cislink.planner.arrays import Problem, step_of
+from cislink.planner.arrays import Problem, has_plan, step_of
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.decompose import solve_by_month, storage_free
-from cislink.planner.inputs import Inputs, build_inputs
+from cislink.planner.inputs import Inputs, Segment, build_inputs
 from cislink.planner.model import build_model
+from cislink.planner.segments import shares
 from cislink.planner.solve import SolverSettings, solve_model
 from cislink.planner.study import _routes_held_start, representative_segments, with_storage
 from cislink.planner.warmstart import plan_values, start_from
@@ -99,11 +107,19 @@ def main() -> None:
     ap.add_argument(
         "--locations-only", action="store_true", help="only the routes-held plan and the parts by depot location"
     )
+    ap.add_argument("--launch-mix", action="store_true", help="only the periods split by launch mix")
+    ap.add_argument("--depot-at", default="leo", help="the node whose depot is held built (--launch-mix)")
     args = ap.parse_args()
     scenario = load("reference-2035")
     network = build_network(scenario)
     subset = frozenset(args.subset.split(","))
     segments, _ = representative_segments(scenario)
+    if args.launch_mix:
+        settings = SolverSettings.from_scenario(scenario, time_limit_s=args.time_limit, mip_gap=1e-4)
+        for segment, share in zip(segments, shares(segments, scenario.planner.horizon_months), strict=True):
+            part = build_inputs(scenario, network, [segment], allowed=subset, required=subset, fixed_cost_share=share)
+            by_launch_mix(part, segment, settings, args.depot_at)
+        return
     inp = build_inputs(scenario, network, segments, allowed=subset, required=subset)
     p = Problem(build_model(inp))
     names = [v.parent_component().name for v in p.cols]
@@ -181,6 +197,100 @@ def main() -> None:
         print(f"{label:<40} plan  ${plan_usd / 1e9:,.3f}B  {time.perf_counter() - t:6.1f} s")
         cutoff_usd = pyo.value(donor.total_cost) / OBJECTIVE_SCALE
         by_depot_location(inp, settings, cutoff_usd, f"the {'+'.join(sorted(smaller))} plan")
+
+
+def lp_optimum(h: highspy.Highs) -> float:
+    """An LP's optimum, or minus infinity if it stopped short of one (its value then bounds nothing)."""
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return -math.inf
+    return h.getInfo().objective_function_value
+
+
+def by_launch_mix(inp: Inputs, segment: Segment, settings: SolverSettings, depot_at: str) -> None:
+    """One period's bound with its depot held at ``depot_at``, mix by mix (module docstring)."""
+    m = build_model(inp)
+    if hasattr(m, "depot_built"):
+        for n in m.depot_nodes:
+            m.depot_built[n].fix(1 if n == depot_at else 0)
+            if n != depot_at:
+                m.depot_capacity[n].fix(0)
+    p = Problem(m)
+    every = list(range(len(p.rows)))
+    launch = [j for j, v in enumerate(p.cols) if v.parent_component().name == "launches" and not v.fixed]
+    vehicles = sorted({p.cols[j].index()[0] for j in launch})
+    price = {p.cols[j].index()[0]: float(p.cost[j]) for j in launch}  # the same in every month of a period
+    cols_of = {lv: [j for j in launch if p.cols[j].index()[0] == lv] for lv in vehicles}
+    print(
+        f"period from month {segment.start_month} (weight {segment.weight:g}), depot held at {depot_at}, "
+        f"{len(vehicles)} launch vehicles, {settings.time_limit_s:g} s per MIP:"
+    )
+
+    def solver(integer: bool, cost: np.ndarray | None = None) -> highspy.Highs:
+        h = p.highs(settings, list(range(len(p.cols))), every, p.cost if cost is None else cost, integer=integer)
+        h.setOptionValue("mip_lp_solver" if integer else "solver", "ipm")
+        for lv in vehicles:  # the mix rows, free until a mix is set
+            cols = cols_of[lv]
+            h.addRow(0.0, highspy.kHighsInf, len(cols), np.asarray(cols, dtype=np.int32), np.ones(len(cols)))
+        return h
+
+    t = time.perf_counter()
+    h = solver(True)
+    h.run()
+    plan, whole_bound = h.getInfo().objective_function_value, h.getInfo().mip_dual_bound
+    if not math.isfinite(plan):
+        print("  the whole period found no plan; no mix can be ruled out")
+        return
+    print(f"  {'whole period':<34} plan {usd(p, plan)}, bound {usd(p, whole_bound)}  {time.perf_counter() - t:6.1f} s")
+    free_launches = p.cost.copy()
+    free_launches[launch] = 0.0
+    rest = solver(False, free_launches)
+    rest.run()
+    least_rest = lp_optimum(rest)  # the least the other costs can be
+    lp, mip = solver(False), solver(True)
+    mip.setOptionValue("objective_bound", plan)
+    first_mix_row = len(p.rows)
+
+    def set_mix(h: highspy.Highs, mix: tuple[int, ...]) -> None:
+        for k, n in enumerate(mix):
+            h.changeRowBounds(first_mix_row + k, n, n)
+
+    most = [int((plan - least_rest) // price[lv]) for lv in vehicles]
+
+    def mix_price(mix: tuple[int, ...]) -> float:
+        return sum(n * price[lv] for lv, n in zip(vehicles, mix, strict=True))
+
+    mixes = sorted(itertools.product(*(range(n + 1) for n in most)), key=mix_price)
+    open_bound, counts = math.inf, {"price": 0, "LP": 0, "MIP": 0, "open": 0}
+    for mix in mixes:
+        if mix_price(mix) + least_rest >= plan:
+            counts["price"] += 1
+            continue
+        t = time.perf_counter()
+        set_mix(lp, mix)
+        lp.run()
+        relaxed = lp_optimum(lp)
+        if relaxed >= plan:
+            counts["LP"] += 1
+            continue
+        set_mix(mip, mix)
+        mip.clearSolver()
+        mip.run()
+        info = mip.getInfo()
+        ruled_out = not has_plan(mip) and mip.getModelStatus() != highspy.HighsModelStatus.kTimeLimit
+        b = plan if ruled_out else max(info.mip_dual_bound, relaxed)
+        if has_plan(mip) and info.objective_function_value < plan:
+            b = min(b, info.objective_function_value)  # a cheaper plan: the cutoff stays, the bound is noted
+        label = "ruled out" if b >= plan else f"open, bound {usd(p, b)}"
+        counts["MIP" if b >= plan else "open"] += 1
+        if b < plan:
+            open_bound = min(open_bound, b)
+        mix_text = ", ".join(f"{n} {lv}" for lv, n in zip(vehicles, mix, strict=True) if n)
+        print(f"  {mix_text or 'no launch':<34} LP {usd(p, relaxed)}, {label}  {time.perf_counter() - t:6.1f} s")
+    print(
+        f"  period bound by launch mix {usd(p, min(plan, open_bound))} against the whole period's "
+        f"{usd(p, whole_bound)} (plan {usd(p, plan)}); mixes ruled out by price {counts['price']}, "
+        f"by LP {counts['LP']}, by MIP {counts['MIP']}; open {counts['open']}"
+    )
 
 
 def by_depot_location(inp: Inputs, settings: SolverSettings, cutoff_usd: float, beaten: str) -> None:

@@ -20,7 +20,9 @@ large gaps. Study mode uses the structure of the demand instead.
    is bounded by its linear relaxation (:func:`relaxation_bound`).
 3. **First plans.** Subsets are solved smallest first, and a larger one starts from a smaller one's
    plan with its own programmes built empty. An empty depot beside a tug is a plan HiGHS keeps for
-   minutes, so that start is first re-planned with its routes held (:func:`_routes_held_start`).
+   minutes, so that start is first re-planned with its routes held (:func:`_routes_held_start`),
+   and, when the subset has time to spare, each period is solved again with the depots held where
+   that plan built them (:func:`_depots_held_by_period`).
 """
 
 from __future__ import annotations
