@@ -232,7 +232,7 @@ def solve_subsets(
                 if first_plan is not None:
                     info = _no_dearer_than(m, info, first_plan)
                 if seedable and info.mip_gap > limited.mip_gap:
-                    info = _seed_and_polish(m, info, limited, budget - info.solve_seconds)
+                    info = _seed_and_polish(m, info, limited, budget - before - info.solve_seconds)
                 info = replace(info, solve_seconds=info.solve_seconds + before)
             build_s += built
         except PlannerError as exc:
