@@ -40,11 +40,18 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
         ("shortfall", f"{s['shortfall_kg']:,.0f} kg"),
         *_all_built_row(s),
         ("solver", f"{s['solver']} ({s['status']})"),
-        ("gap", pct(s["mip_gap"])),
+        ("gap", pct(s["mip_gap"]) + _stopped_note(s)),
         *_bound_row(s),
         ("build / solve", f"{s['build_seconds']:.2f} s / {s['solve_seconds']:.1f} s"),
     ]
     return rows
+
+
+def _stopped_note(s: dict[str, Any]) -> str:
+    """What a gap left by the time limit means for the person reading it."""
+    if s.get("status") != "time_limit":
+        return ""
+    return " (time limit reached: a longer --time-limit may find a cheaper plan and a higher bound)"
 
 
 def _built_cost(s: dict[str, Any]) -> float | None:

@@ -56,6 +56,16 @@ def test_study_names_the_subset_whose_bound_limits_the_gap(capsys: pytest.Captur
     assert all(s["bound_usd"] >= out["bound_usd"] - 1e-6 for s in out["subsets"])
 
 
+def test_a_gap_left_by_the_time_limit_says_more_time_may_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from cislink.planner.report import summary_rows
+
+    assert main(["study", "quick-demo", "--infrastructure", "tugs", "--json", "--time-limit", "60"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    gap = {status: dict(summary_rows({**out, "status": status}))["gap"] for status in ("optimal", "time_limit")}
+    assert "--time-limit" not in gap["optimal"]
+    assert gap["time_limit"].startswith(gap["optimal"]) and "longer --time-limit" in gap["time_limit"]
+
+
 def test_sensitivity_writes_a_png_and_one_table(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["study", "quick-demo", "--sensitivity", "--time-limit", "60", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
