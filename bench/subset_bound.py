@@ -246,6 +246,9 @@ def by_launch_mix(inp: Inputs, segment: Segment, settings: SolverSettings, depot
     rest = solver(False, free_launches)
     rest.run()
     least_rest = lp_optimum(rest)  # the least the other costs can be
+    if not math.isfinite(least_rest):
+        print("  the LP of the costs other than launches stopped short of its optimum; no mix can be ruled out")
+        return
     lp, mip = solver(False), solver(True)
     mip.setOptionValue("objective_bound", plan)
     first_mix_row = len(p.rows)

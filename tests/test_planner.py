@@ -678,8 +678,8 @@ def test_a_depot_beside_a_tug_is_put_to_use_by_replanning_launches_around_held_r
 def test_periods_solved_with_the_depots_held_join_into_a_cheaper_plan_with_the_same_depots(demo, demo_net) -> None:
     # a plan of two periods with a depot and a tug, made dearer by a spare launch: each period solved
     # again with the depots held where the plan built them must give a joined plan that is cheaper,
-    # keeps the depots where they were, satisfies every row, leaves nothing fixed, and is the plan the
-    # model holds
+    # keeps the depots where they were, satisfies every row, fixes nothing it did not find fixed, and
+    # is the plan the model holds
     from cislink.planner.study import _depots_held_by_period
 
     segments = [Segment(0, 6, 1.0), Segment(6, 6, 1.0)]
