@@ -206,11 +206,36 @@ def _positive_int(text: str) -> int:
     return _int_at_least(text, 1)
 
 
+#: Exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it), also when it
+#: printed what it had found.
+STOPPED_EXIT = 130  # cislink.planner.interrupt.INTERRUPTED_EXIT, without importing the planner here
+
+
+class StoppedError(CislinkError):
+    """The user stopped a command with Ctrl-C before it had anything to show."""
+
+    exit_code = STOPPED_EXIT
+
+
+def _stoppable(work: Callable[[], Any]) -> Any:
+    """Run ``work`` with the first Ctrl-C asking the solver to stop and keep its best plan (the second quits)."""
+    from cislink.planner import interrupt
+
+    with interrupt.stop_on_interrupt():
+        try:
+            return work()
+        except CislinkError as exc:
+            if interrupt.requested():
+                raise StoppedError(str(exc)) from None
+            raise
+
+
 def _cmd_study(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from cislink.orbits import build_network
     from cislink.planner.cases import SENSITIVITY
+    from cislink.planner.interrupt import INTERRUPTED
     from cislink.planner.report import (
         SENSITIVITY_HEADER,
         SUBSET_HEADER,
@@ -231,34 +256,36 @@ def _cmd_study(args: argparse.Namespace) -> int:
     if args.sensitivity:
         bar = Progress(len(subsets_needed(scenario, SENSITIVITY)), "study")
         try:
-            results = run_sensitivity(scenario, network, settings, progress=bar)
+            results = _stoppable(lambda: run_sensitivity(scenario, network, settings, progress=bar))
         finally:
             bar.close()
         out = Path(args.out)
         png = plot_sensitivity(results, out / f"{scenario.name}-sensitivity.png")
         summaries = [r.summary() for r in results]
         (out / f"{scenario.name}-sensitivity.json").write_text(json.dumps(summaries, indent=2) + "\n")
+        stopped = any(r.plan.solve.status == INTERRUPTED for r in results)
         if args.json:
             print(json.dumps({"cases": summaries, "plot": str(png)}, indent=2))
-            return 0
+            return STOPPED_EXIT if stopped else 0
         print(f"Infrastructure sensitivity: {scenario.name}, {scenario.planner.horizon_months} months\n")
         print(format_table(SENSITIVITY_HEADER, sensitivity_rows(results), right=set(range(1, 13))))
         print(f"\nchart: {png}\ntables: {out / (scenario.name + '-sensitivity.json')}")
-        return 0
+        return STOPPED_EXIT if stopped else 0
     bar = Progress(len(subsets_needed(scenario, (args.infrastructure,))), "study")
     try:
-        result = run_study(scenario, network, args.infrastructure, settings, progress=bar)
+        result = _stoppable(lambda: run_study(scenario, network, args.infrastructure, settings, progress=bar))
     finally:
         bar.close()
     summary = result.summary()
+    stopped = summary["status"] == INTERRUPTED
     if args.json:
         print(json.dumps(summary, indent=2))
-        return 0
+        return STOPPED_EXIT if stopped else 0
     print(f"Study: {scenario.name}, infrastructure {args.infrastructure}, {scenario.planner.horizon_months} months\n")
     print(format_table(("attribute", "value"), summary_rows(summary)))
     print("\nprogramme subsets solved (the plan above is the cheapest; its bound the least of theirs):\n")
     print(format_table(SUBSET_HEADER, subset_rows(summary), right={1, 2, 3, 4}))
-    return 0
+    return STOPPED_EXIT if stopped else 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -584,7 +611,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return STOPPED_EXIT
     except BrokenPipeError:
         return 0
 

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pyomo.environ as pyo
 
 from cislink.errors import PlannerError
+from cislink.planner import interrupt
 from cislink.planner.blocks.transfers import fleet_costs_usd
 from cislink.planner.inputs import DAYS_PER_MONTH, Segment, build_inputs
 from cislink.planner.model import build_model
@@ -143,7 +144,7 @@ def solve_by_month(
 
     def budget() -> SolverSettings:
         left = deadline - time.perf_counter()
-        if left <= 0:
+        if left <= 0 or interrupt.requested():
             raise TimeoutError
         return replace(month_settings, time_limit_s=left)
 
@@ -158,6 +159,8 @@ def solve_by_month(
         for month in months.values():
             month.solve(vehicles, high, budget())
     except TimeoutError:
+        if interrupt.requested():
+            raise PlannerError("stopped before every month was solved") from None
         raise PlannerError(
             f"no plan within {settings.time_limit_s:g} s: not every month was solved; allow more time (--time-limit)"
         ) from None
@@ -181,7 +184,7 @@ def solve_by_month(
             plans = {s: month_plan(s, f) for s in months}
         except TimeoutError:
             lower = min(lower, fleet_cost(f) + floor)
-            log.warning("month decomposition stopped at its time limit after %d fleet sizes", tried)
+            log.warning("month decomposition stopped after %d fleet sizes", tried)
             break
         tried += 1
         ub = fleet_cost(f) + sum(weight[s] * p.objective_usd for s, p in plans.items())
@@ -200,12 +203,15 @@ def solve_by_month(
         plan = month_plan(sig, best)
         for (name, index), value in plan.integers.items():
             getattr(m, name)[(*index, t) if name != "mars_at" else (t, *index)].fix(value)
-    info = solve_model(m, replace(settings, time_limit_s=max(deadline - time.perf_counter(), 10.0)))
+    with interrupt.shielded():  # a linear program that turns the months' decisions into the plan
+        info = solve_model(m, replace(settings, time_limit_s=max(deadline - time.perf_counter(), 10.0)))
     # the programme costs (DDTE) are in the full model's objective but in no month's
     constant = info.objective_usd - best_ub
     bound = min(lower + constant, info.objective_usd)
     seconds = time.perf_counter() - start - build_seconds
     status = "optimal" if relative_gap(info.objective_usd, bound) <= settings.mip_gap + 1e-9 else "time_limit"
+    if status != "optimal" and interrupt.requested():
+        status = interrupt.INTERRUPTED
     return (
         m,
         replace(

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cislink.planner import interrupt
 from cislink.planner.arrays import Problem, has_plan, optimal, step_of
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.solve import SolveInfo, relative_gap
@@ -81,15 +82,15 @@ def polish(m: pyo.ConcreteModel, info: SolveInfo, settings: SolverSettings, time
         touches[b].append(r)
     steps = sorted(cols_of)
     passes = 0
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and not interrupt.requested():
         before = cost
         for b in steps:
             left = deadline - time.perf_counter()
-            if left <= 0:
+            if left <= 0 or interrupt.requested():
                 break
             x = _month(p, x, cols_of[b], touches[b], replace(settings, time_limit_s=left, mip_gap=MONTH_GAP))
         left = deadline - time.perf_counter()
-        if left > 0:
+        if left > 0 and not interrupt.requested():
             x = _continuous(p, x, replace(settings, time_limit_s=left))
         cost = _cost_usd(p, x)
         passes += 1
@@ -133,7 +134,7 @@ def _month(p: Problem, x: np.ndarray, cols: list[int], rows: list[int], settings
     start.col_value = [round(x[j]) if p.whole(j) else x[j] for j in cols]
     start.value_valid = True
     h.setSolution(start)
-    h.run()
+    interrupt.run_highs(h)
     if not has_plan(h):
         return x
     new = np.asarray(h.getSolution().col_value)
@@ -153,7 +154,7 @@ def _continuous(p: Problem, x: np.ndarray, settings: SolverSettings) -> np.ndarr
     for j in every:
         if p.whole(j):
             h.changeColBounds(j, round(x[j]), round(x[j]))
-    h.run()
+    interrupt.run_highs(h)
     if not optimal(h):
         return x
     new = np.asarray(h.getSolution().col_value)

@@ -48,7 +48,11 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _stopped_note(s: dict[str, Any]) -> str:
-    """What a gap left by the time limit means for the person reading it."""
+    """What a gap left by the time limit, or by a stop on Ctrl-C, means for the person reading it."""
+    if s.get("status") == "interrupted":
+        if s.get("mip_gap") is None:
+            return " (stopped by Ctrl-C before every programme subset had a bound: no gap is proven)"
+        return " (stopped by Ctrl-C: more time may find a cheaper plan and a higher bound)"
     if s.get("status") != "time_limit":
         return ""
     return " (time limit reached: a longer --time-limit may find a cheaper plan and a higher bound)"

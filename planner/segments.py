@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import pyomo.environ as pyo
 
 from cislink.errors import PlannerError
+from cislink.planner import interrupt
 from cislink.planner.arrays import step_of
 from cislink.planner.inputs import build_inputs
 from cislink.planner.model import build_model
@@ -163,12 +164,18 @@ def solve_by_segment(
     if hold:
         _hold(m, hold)
     fixed = _fix_segment_plans(m, plans)
-    info = solve_model(m, replace(settings, time_limit_s=max(deadline - time.perf_counter(), 10.0)))
+    with interrupt.shielded():  # a linear program that joins the segments' plans
+        info = solve_model(m, replace(settings, time_limit_s=max(deadline - time.perf_counter(), 10.0)))
     for v in fixed:
         v.unfix()
     best = info.objective_usd
     log.info("segments joined: %.6g USD against the segments' bound %.6g USD", best, bound)
-    if not hold and relative_gap(best, bound) > settings.mip_gap and deadline - time.perf_counter() > MIN_WHOLE_S:
+    if (
+        not hold
+        and relative_gap(best, bound) > settings.mip_gap
+        and deadline - time.perf_counter() > MIN_WHOLE_S
+        and not interrupt.requested()
+    ):
         joined = [(v, v.value) for v in m.component_data_objects(pyo.Var, descend_into=True)]
         try:
             # the segments' bound already proves any plan within the gap of it: stop at the first such plan
@@ -187,6 +194,8 @@ def solve_by_segment(
     bound = min(bound, best)
     gap = relative_gap(best, bound)
     status = "optimal" if gap <= settings.mip_gap + 1e-9 else "time_limit"
+    if status != "optimal" and interrupt.requested():
+        status = interrupt.INTERRUPTED
     seconds = time.perf_counter() - t0 - build_s
     return m, SolveInfo(settings.solver, status, best, bound, gap, seconds), build_s
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pyomo.environ as pyo
 
 from cislink.errors import PlannerError
+from cislink.planner import interrupt
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 
 if TYPE_CHECKING:
@@ -106,6 +107,8 @@ def solve_model(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool
     else:
         status, obj, bound = _solve_scip(m, settings)
     seconds = time.perf_counter() - start
+    if obj is None and status == interrupt.INTERRUPTED:
+        raise PlannerError(f"{settings.solver} was stopped after {seconds:.1f} s, before it found any plan")
     if obj is None:
         raise PlannerError(
             f"{settings.solver} stopped ({status}) after {seconds:.1f} s without finding any plan; "
@@ -231,11 +234,31 @@ def _swallow_highs_banner() -> None:
         os.close(null)
 
 
-def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = False) -> tuple[str, float | None, float]:
+class _InterruptNotice(logging.Filter):
+    """Drops appsi's warning about HiGHS's ``kInterrupt`` status, which :func:`_solve_highs` reads itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.contrib.appsi.solvers.highs").addFilter(_InterruptNotice())
+
+
+def _cancellable_highs() -> Any:
+    """Pyomo's ``appsi_highs`` solver, its HiGHS instance registered to be cancelled on a stop request."""
     from pyomo.contrib.appsi.solvers import Highs
 
+    class CancellableHighs(Highs):
+        def _solve(self, timer: Any) -> Any:
+            with interrupt.cancellable(self._solver_model):
+                return super()._solve(timer)
+
+    return CancellableHighs()
+
+
+def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = False) -> tuple[str, float | None, float]:
     use_highs_threads(s.threads)
-    opt = Highs()
+    opt = _cancellable_highs()
     if not opt.available():
         raise PlannerError("HiGHS is not available: install highspy (pip install highspy)")
     opt.config.load_solution = False
@@ -250,6 +273,12 @@ def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = Fal
     status = res.termination_condition.name
     obj = res.best_feasible_objective
     bound = res.best_objective_bound if res.best_objective_bound is not None else -math.inf
+    h = opt._solver_model
+    if interrupt.interrupted(h):  # appsi does not know the status: read the plan and bound so far from HiGHS
+        status = interrupt.INTERRUPTED
+        info = h.getInfo()
+        obj = info.objective_function_value if h.getSolution().value_valid else None
+        bound = info.mip_dual_bound if info.mip_node_count >= 0 else -math.inf
     if obj is not None and math.isfinite(obj):
         res.solution_loader.load_vars()
         _check_loaded(m)
@@ -258,6 +287,8 @@ def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = Fal
 
 
 def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | None, float]:
+    if interrupt.stopping():  # SCIP cannot be cancelled once started (cislink.planner.interrupt)
+        return interrupt.INTERRUPTED, None, -math.inf
     opt = pyo.SolverFactory("scip_direct")
     if not opt.available(exception_flag=False):
         raise PlannerError("SCIP is not available: install pyscipopt (pip install pyscipopt)")
@@ -276,6 +307,9 @@ def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | N
     except Exception as exc:
         raise PlannerError(f"scip failed: {exc}") from exc
     status = str(res.solver.termination_condition)
+    if status == "resourceInterrupt":  # SCIP took a Ctrl-C itself: the study stops as after HiGHS's
+        interrupt.request_stop()
+        status = interrupt.INTERRUPTED
     if len(res.solution) == 0:
         return status, None, -math.inf
     m.solutions.load_from(res)

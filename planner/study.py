@@ -39,11 +39,13 @@ from typing import TYPE_CHECKING, Any
 import pyomo.environ as pyo
 
 from cislink.errors import PlannerError
+from cislink.planner import interrupt
 from cislink.planner.arrays import Problem, optimal
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.cases import CASES, SENSITIVITY
 from cislink.planner.decompose import solve_by_month, storage_free
 from cislink.planner.inputs import Inputs, Segment, build_inputs, demand_events, mars_months
+from cislink.planner.interrupt import INTERRUPTED, NOT_BEGUN
 from cislink.planner.model import build_model
 from cislink.planner.polish import MIN_GAIN, polish
 from cislink.planner.results import Plan, read_plan
@@ -194,6 +196,9 @@ def solve_subsets(
     values: dict[tuple[str, ...], dict[tuple[str, Any], float]] = {}
     for i, subset in enumerate(subsets):
         label = "+".join(subset) or "no infrastructure"
+        if interrupt.requested():  # stopped by the user: what is not begun is not solved
+            out[subset] = (SubsetResult(subset, None, -math.inf, NOT_BEGUN, 0.0, 0.0), None)
+            continue
         if progress:
             progress(f"solving {label}")
         remaining = max(deadline - time.perf_counter(), 1.0)
@@ -221,7 +226,11 @@ def solve_subsets(
                     seedable = _unused_isru(m) and limited.solver == "highs"
                     if _depot_beside_vehicles(m):
                         before = _routes_held_start(m, replace(limited, time_limit_s=budget * ROUTES_HELD_SHARE))
-                        if len(segments) > 1 and budget * DEPOTS_HELD_SHARE >= DEPOTS_HELD_MIN_S:
+                        if (
+                            len(segments) > 1
+                            and budget * DEPOTS_HELD_SHARE >= DEPOTS_HELD_MIN_S
+                            and not interrupt.requested()
+                        ):
                             periods = replace(limited, time_limit_s=budget * DEPOTS_HELD_SHARE)
                             before += _depots_held_by_period(scenario, network, inp, segments, m, periods)
                         limited = replace(limited, time_limit_s=max(budget - before, 1.0))
@@ -231,16 +240,24 @@ def solve_subsets(
                 info = solve_checked(m, limited, warm_start=donor is not None)
                 if first_plan is not None:
                     info = _no_dearer_than(m, info, first_plan)
-                if seedable and info.mip_gap > limited.mip_gap:
+                if seedable and info.mip_gap > limited.mip_gap and not interrupt.requested():
                     info = _seed_and_polish(m, info, limited, budget - before - info.solve_seconds)
                 info = replace(info, solve_seconds=info.solve_seconds + before)
             build_s += built
         except PlannerError as exc:
+            if interrupt.requested():
+                spent = time.perf_counter() - t0 - build_s
+                out[subset] = (SubsetResult(subset, None, -math.inf, NOT_BEGUN, build_s, spent), None)
+                continue
             log.warning("%s: %s", label, exc)
             bound = relaxation_bound(inp, replace(settings, time_limit_s=max(deadline - time.perf_counter(), LP_MIN_S)))
             spent = time.perf_counter() - t0 - build_s
             out[subset] = (SubsetResult(subset, None, bound, "no plan", build_s, spent), None)
             continue
+        if interrupt.requested() and not math.isfinite(info.bound_usd):  # stopped before its root LP
+            with interrupt.shielded():
+                lp = relaxation_bound(inp, replace(settings, time_limit_s=LP_MIN_S))
+            info = replace(info, bound_usd=lp, mip_gap=relative_gap(info.objective_usd, lp))
         result = SubsetResult(subset, info.objective_usd, info.bound_usd, info.status, build_s, info.solve_seconds)
         out[subset] = (result, read_plan(m, inp, info, build_s, months_of_step))
         values[subset] = plan_values(m)
@@ -304,7 +321,7 @@ def _spend_time_left(
     """
     left = deadline - time.perf_counter()
     plans = [r.objective_usd for r, p in out.values() if p is not None and r.objective_usd is not None]
-    if left < MIN_SECOND_PASS_S or not plans:
+    if left < MIN_SECOND_PASS_S or not plans or interrupt.requested():
         return
     best = min(plans)
     open_subsets = [
@@ -367,7 +384,7 @@ def relaxation_bound(inp: Inputs, settings: SolverSettings) -> float:
     every_col, every_row = list(range(len(p.cols))), list(range(len(p.rows)))
     h = p.highs(settings, every_col, every_row, p.cost, integer=False)
     h.setOptionValue("solver", STORAGE_ROOT_LP)
-    h.run()
+    interrupt.run_highs(h)
     if not optimal(h):
         log.info("linear relaxation not solved: %s", h.modelStatusToString(h.getModelStatus()))
         return -math.inf
@@ -558,12 +575,16 @@ def combine(
     allowed = tuple(p for p in allowed if any(p in r.programmes for r, _ in mine)) or allowed
     plans = [(r, p) for r, p in mine if p is not None]
     if not plans:
+        if any(r.status in (NOT_BEGUN, INTERRUPTED) for r, _ in mine):
+            raise PlannerError(f"study '{case}': stopped before any plan was found")
         raise PlannerError(f"study '{case}': no programme subset found a plan within {settings.time_limit_s:g} s")
     _, plan = min(plans, key=lambda rp: rp[1].solve.objective_usd)
     bound = min(r.bound_usd for r, _ in mine)
     objective = plan.solve.objective_usd
     gap = relative_gap(objective, bound)
     status = "optimal" if gap <= settings.mip_gap + 1e-9 else "time_limit"
+    if status != "optimal" and any(r.status in (NOT_BEGUN, INTERRUPTED) for r, _ in mine):
+        status = INTERRUPTED
     best = replace(
         plan,
         solve=SolveInfo(settings.solver, status, objective, bound, gap, sum(r.solve_seconds for r, _ in mine)),
