@@ -234,14 +234,21 @@ def _swallow_highs_banner() -> None:
         os.close(null)
 
 
-class _InterruptNotice(logging.Filter):
-    """Drops appsi's warning about HiGHS's ``kInterrupt`` status, which :func:`_solve_highs` reads itself."""
+class _HandledNotice(logging.Filter):
+    """Drops a Pyomo warning about a solver status this module reads and reports itself."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "kInterrupt" not in record.getMessage()
+        return self.text not in record.getMessage()
 
 
-logging.getLogger("pyomo.contrib.appsi.solvers.highs").addFilter(_InterruptNotice())
+# appsi does not know HiGHS's kInterrupt status (:func:`_solve_highs` reads it); and every SCIP solve
+# stopped by its time limit is "aborted" with a plan, whose status the summary reports as time_limit
+logging.getLogger("pyomo.contrib.appsi.solvers.highs").addFilter(_HandledNotice("kInterrupt"))
+logging.getLogger("pyomo.core").addFilter(_HandledNotice("SolverResults object with an 'aborted' status"))
 
 
 def _cancellable_highs() -> Any:
