@@ -138,11 +138,17 @@ def run(
     folder: RunFolder | None,
     months: int | None = None,
     on_month: Callable[[CislinkModel], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
-    """Step ``model`` to the end of ``months`` (default: its own), writing and checkpointing every month."""
+    """Step ``model`` to the end of ``months`` (default: its own), writing and checkpointing every month.
+
+    ``stop`` is asked after every month written: if it says so, the run ends there, unfinished (the
+    folder keeps its checkpoint for a resume), and the summary so far has ``stopped_after_month``.
+    """
     target = min(months or model.months, model.months)
     t0 = time.perf_counter()
     plan0, step0 = model.planning_seconds, model.stepping_seconds
+    stopped = False
     while model.month + (1 if model.month_complete else 0) < target:
         model.step()
         if model.month_complete:
@@ -150,6 +156,9 @@ def run(
                 folder.write_month(model)
             if on_month is not None:
                 on_month(model)
+            if stop is not None and stop() and model.month + 1 < target:
+                stopped = True
+                break
     wall = time.perf_counter() - t0
     timing = {
         "wall_seconds": wall,
@@ -157,6 +166,8 @@ def run(
         "stepping_seconds": model.stepping_seconds - step0,
     }
     timing["other_seconds"] = wall - timing["planning_seconds"] - timing["stepping_seconds"]
+    if stopped:
+        return model.summary() | {"timing": timing, "stopped_after_month": model.month + 1}
     if folder is not None:
         return folder.finish(model, timing) | {"timing": timing}
     return model.summary() | {"timing": timing}

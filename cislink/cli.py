@@ -290,6 +290,10 @@ def _cmd_study(args: argparse.Namespace) -> int:
     return STOPPED_EXIT if stopped else 0
 
 
+#: What the first Ctrl-C during ``cislink run`` prints: the month in progress is finished and saved.
+RUN_STOP_MESSAGE = "stopping after this month, which is saved for a resume (Ctrl-C again to quit at once)"
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import datetime as dt
     from pathlib import Path
@@ -321,19 +325,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
             months=months, debug=args.debug,
         )  # fmt: skip
         folder.start(model)
+    from cislink.planner import interrupt
+
     done = model.month + 1 if model.month_complete else 0
     bar = Progress(model.months, "run")
     bar.done = done
-    summary = run(
-        model,
-        folder,
-        on_month=lambda m: bar(f"{m.date - dt.timedelta(days=1):%Y-%m} cost ${m.total_cost_usd / 1e9:,.2f}B"),
-    )
+    with interrupt.stop_on_interrupt(RUN_STOP_MESSAGE, cancel_solves=False):
+        summary = run(
+            model,
+            folder,
+            on_month=lambda m: bar(f"{m.date - dt.timedelta(days=1):%Y-%m} cost ${m.total_cost_usd / 1e9:,.2f}B"),
+            stop=interrupt.requested,
+        )
     bar.close()
     timing = summary.pop("timing")
+    stopped = summary.get("stopped_after_month")
+    if stopped:
+        print(
+            f"stopped by Ctrl-C after month {stopped} of {model.months}; "
+            f"continue with: cislink run --resume {folder.path}",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(summary, indent=2))
-        return 0
+        return STOPPED_EXIT if stopped else 0
     rows = [
         ("months", f"{summary['months']}"),
         ("policy / seed", f"{summary['policy']} / {summary['seed']}"),
@@ -350,9 +365,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ("wall s (planning, agents)", f"{timing['wall_seconds']:.1f} ({timing['planning_seconds']:.1f}, "
          f"{timing['stepping_seconds']:.1f})"),
     ]  # fmt: skip
-    print(f"Run: {summary['scenario']} -> {folder.path}\n")
+    note = f" (stopped after month {stopped})" if stopped else ""
+    print(f"Run: {summary['scenario']} -> {folder.path}{note}\n")
     print(format_table(("figure", "value"), rows))
-    return 0
+    return STOPPED_EXIT if stopped else 0
 
 
 def _cmd_console(args: argparse.Namespace) -> int:

@@ -66,13 +66,15 @@ STOP_MESSAGE = "stopping: the solve in progress keeps its best plan so far (Ctrl
 
 
 @contextmanager
-def stop_on_interrupt(message: str | None = STOP_MESSAGE) -> Iterator[None]:
-    """Within this block the first Ctrl-C requests a stop (module docstring); the second interrupts.
+def stop_on_interrupt(message: str | None = STOP_MESSAGE, cancel_solves: bool = True) -> Iterator[None]:
+    """Within this block the first Ctrl-C requests a stop (module docstring); the second quits.
 
     ``message`` is written to standard error when the stop is requested, straight to the file
     descriptor as it was on entry: while HiGHS runs, Pyomo captures both output descriptors into
-    the solver's log. Outside the main thread (where no signal handler can be set) the block only
-    enables the cancelling of solves by :func:`request_stop`.
+    the solver's log. Without ``cancel_solves`` a stop request leaves solves alone and is only a
+    flag (:func:`requested`) for the caller to act on: a run finishes the month it is in. Outside
+    the main thread (where no signal handler can be set) the block only enables what
+    :func:`request_stop` does.
     """
     global _active
     previous = None
@@ -87,7 +89,7 @@ def stop_on_interrupt(message: str | None = STOP_MESSAGE) -> Iterator[None]:
         request_stop()
 
     _requested.clear()
-    _active = True
+    _active = cancel_solves
     if in_main:
         previous = signal.signal(signal.SIGINT, on_sigint)
     try:

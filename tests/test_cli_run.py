@@ -98,3 +98,31 @@ def test_sigkill_then_resume_gives_the_uninterrupted_summary(tmp_path: Path) -> 
     assert json.loads(out) == b
     for t in ("ledger", "inventories", "events"):
         pd.testing.assert_frame_equal(pd.read_parquet(whole / f"{t}.parquet"), pd.read_parquet(killed / f"{t}.parquet"))
+
+
+def test_ctrl_c_finishes_the_month_then_resume_gives_the_uninterrupted_summary(tmp_path: Path) -> None:
+    whole, stopped = tmp_path / "whole", tmp_path / "stopped"
+    args = ["run", "quick-demo", "--months", "3", "--seed", "9"]
+    p = _cli(*args, "--out", str(whole))
+    assert p.wait(timeout=600) == 0, p.stderr.read() if p.stderr else ""
+    p = _cli(*args, "--out", str(stopped))
+    deadline = time.monotonic() + 300
+    while not (stopped / "summary-partial.json").exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    p.send_signal(signal.SIGINT)  # during month 2: it is finished and saved, month 3 is not begun
+    out, err = p.communicate(timeout=300)
+    if p.returncode == 0:
+        pytest.skip("the run finished before it could be stopped")
+    assert p.returncode == 130, err
+    assert "stopping after this month" in err and f"cislink run --resume {stopped}" in err
+    assert "Traceback" not in err and "stopped after month" in out
+    assert not (stopped / "summary.json").exists()
+    partial = json.loads((stopped / "summary-partial.json").read_text())
+    assert partial["months"] in (1, 2)
+    r = _cli("run", "--resume", str(stopped), "--json")
+    out, err = r.communicate(timeout=600)
+    assert r.returncode == 0, err
+    assert json.loads((whole / "summary.json").read_text()) == json.loads((stopped / "summary.json").read_text())
+    for t in ("ledger", "inventories", "events"):
+        a, b = pd.read_parquet(whole / f"{t}.parquet"), pd.read_parquet(stopped / f"{t}.parquet")
+        pd.testing.assert_frame_equal(a, b)
