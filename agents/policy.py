@@ -80,6 +80,8 @@ def design_for_policy(
     result = run_study(scenario, network, case, SolverSettings.from_scenario(scenario), progress)  # type: ignore[arg-type]
     design = result.plan.design
     costs = {k: v for k, v in result.plan.costs_usd.items() if k in ("ddte", "infrastructure_launch", "operations")}
+    if result.plan.solve.status == "interrupted":  # a study stopped by the user is not the design to keep
+        return design, costs
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")

@@ -217,17 +217,23 @@ class StoppedError(CislinkError):
     exit_code = STOPPED_EXIT
 
 
-def _stoppable(work: Callable[[], Any]) -> Any:
-    """Run ``work`` with the first Ctrl-C asking the solver to stop and keep its best plan (the second quits)."""
+def _stoppable(work: Callable[[], Any], partial_is_useless: bool = False) -> Any:
+    """Run ``work`` with the first Ctrl-C asking the solver to stop and keep its best plan (the second quits).
+
+    With ``partial_is_useless`` (the design a run is to operate) a stopped ``work`` is an error.
+    """
     from cislink.planner import interrupt
 
     with interrupt.stop_on_interrupt():
         try:
-            return work()
+            result = work()
         except CislinkError as exc:
             if interrupt.requested():
                 raise StoppedError(str(exc)) from None
             raise
+        if partial_is_useless and interrupt.requested():
+            raise StoppedError("stopped while the infrastructure was being sized; nothing was run")
+        return result
 
 
 def _cmd_study(args: argparse.Namespace) -> int:
@@ -319,7 +325,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         policy = policy_def(scenario, args.policy or scenario.policy)
         network = build_network(scenario)
-        design, costs = design_for_policy(scenario, network, policy)
+        design, costs = _stoppable(lambda: design_for_policy(scenario, network, policy), partial_is_useless=True)
         model = CislinkModel(
             scenario, policy.name, args.seed, network=network, design=design, design_costs_usd=costs,
             months=months, debug=args.debug,

@@ -96,3 +96,19 @@ def test_ctrl_c_during_a_study_prints_the_best_plan_so_far_and_exits_130() -> No
     assert ended[("depot",)] in ("interrupted", "optimal")  # optimal if the stop came in its last linear program
     assert ended[("tug",)] == ended[("depot", "tug")] == "not_begun"
     assert summary["total_cost_usd"] <= 18.3e9  # no dearer than the plan without infrastructure
+
+
+def test_a_design_sized_by_a_stopped_study_is_not_cached(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cislink.agents.policy import _cache_path, case_for, design_for_policy, policy_def
+
+    monkeypatch.setenv("CISLINK_CACHE_DIR", str(tmp_path))
+    demo = load("quick-demo")
+    scenario = demo.model_copy(update={"planner": demo.planner.model_copy(update={"time_limit_s": 10.0})})
+    network = build_network(scenario)
+    policy = policy_def(scenario, scenario.policy)
+    with interrupt.stop_on_interrupt(message=None):
+        design_for_policy(scenario, network, policy, progress=_stop_at_call(2))
+    assert not _cache_path(scenario, case_for(policy)).exists()
+    # and sized without a stop, it is
+    design_for_policy(scenario, network, policy)
+    assert _cache_path(scenario, case_for(policy)).exists()
