@@ -245,9 +245,11 @@ def solve_subsets(
                 info = replace(info, solve_seconds=info.solve_seconds + before)
             build_s += built
         except PlannerError as exc:
-            if interrupt.requested():
+            if interrupt.requested():  # stopped before it had a plan: its relaxation still bounds it
+                with interrupt.shielded():
+                    lp = relaxation_bound(inp, replace(settings, time_limit_s=LP_MIN_S))
                 spent = time.perf_counter() - t0 - build_s
-                out[subset] = (SubsetResult(subset, None, -math.inf, NOT_BEGUN, build_s, spent), None)
+                out[subset] = (SubsetResult(subset, None, lp, INTERRUPTED, build_s, spent), None)
                 continue
             log.warning("%s: %s", label, exc)
             bound = relaxation_bound(inp, replace(settings, time_limit_s=max(deadline - time.perf_counter(), LP_MIN_S)))
