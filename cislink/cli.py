@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cislink import __version__
-from cislink.errors import CislinkError
+from cislink.errors import CislinkError, StoppedError
 
 log = logging.getLogger("cislink")
 
@@ -209,12 +209,6 @@ def _positive_int(text: str) -> int:
 #: Exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it), also when it
 #: printed what it had found.
 STOPPED_EXIT = 130  # cislink.planner.interrupt.INTERRUPTED_EXIT, without importing the planner here
-
-
-class StoppedError(CislinkError):
-    """The user stopped a command with Ctrl-C before it had anything to show."""
-
-    exit_code = STOPPED_EXIT
 
 
 def _stoppable(work: Callable[[], Any], partial_is_useless: bool = False) -> Any:
@@ -433,6 +427,10 @@ def _cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
+#: What the first Ctrl-C during ``cislink wargame`` prints.
+WARGAME_STOP_MESSAGE = "stopping: runs finished so far are kept (Ctrl-C again to quit at once)"
+
+
 def _cmd_wargame(args: argparse.Namespace) -> int:
     import tomllib
     from pathlib import Path
@@ -484,8 +482,13 @@ def _cmd_wargame(args: argparse.Namespace) -> int:
         if done:
             bar("runs done")
 
-    rows = run_sweep(sweep, out, workers=args.workers, scheduler=args.scheduler, on_done=progress)
-    bar.close()
+    from cislink.planner import interrupt
+
+    try:
+        with interrupt.stop_on_interrupt(WARGAME_STOP_MESSAGE):
+            rows = run_sweep(sweep, out, workers=args.workers, scheduler=args.scheduler, on_done=progress)
+    finally:
+        bar.close()
     report = write_report(rows, policies, out, meta)
     from cislink.wargame.report import frames, summary_table
 

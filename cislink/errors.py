@@ -20,3 +20,9 @@ class NetworkError(CislinkError):
 
 class PlannerError(CislinkError):
     """The planner cannot build or solve a problem (missing data, or a solver that found no plan)."""
+
+
+class StoppedError(CislinkError):
+    """The user stopped a command with Ctrl-C; the message says what was kept and how to go on."""
+
+    exit_code = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C

@@ -9,7 +9,7 @@ import pytest
 
 from cislink.cli import main
 from cislink.scenarios import load
-from cislink.wargame.sweep import Sweep, run_sweep
+from cislink.wargame.sweep import Sweep, load_rows, run_sweep
 
 DEMO = load("quick-demo")
 
@@ -118,3 +118,37 @@ def test_disruptions_file_applies_to_every_run(tmp_path) -> None:
     assert main([*args, "--disruptions", str(extra)]) == 0
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 2 and (runs["earth_launches"] == 0).all()  # the only provider is embargoed
+
+
+def test_ctrl_c_stops_the_sweep_cleanly_and_the_same_command_continues(tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "cislink.cli", "wargame", "quick-demo", "--runs", "4", "--months", "2",
+           "--seed", "11", "--out", str(out)]  # fmt: skip
+    # a terminal's Ctrl-C: one SIGINT to every process of the command, the Dask workers included
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert p.stderr is not None
+    err = ""
+    while "1/8 runs done" not in err:
+        line = p.stderr.readline()
+        assert line, f"the sweep ended before its first run: {err}"
+        err += line
+    os.killpg(p.pid, signal.SIGINT)
+    _, rest = p.communicate(timeout=300)
+    err += rest
+    if p.returncode == 0:
+        pytest.skip("the sweep finished before it could be stopped")
+    assert p.returncode == 130, err
+    assert "Traceback" not in err
+    assert "runs are saved in" in err and "the same command continues from there" in err
+    kept = len(list((out / "runs").glob("*.json")))
+    assert 1 <= kept < 8
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    # the stopped and continued sweep has the rows of one never stopped
+    same = Sweep(DEMO, ("sovereign", "purchased"), 4, 2, 11)
+    assert load_rows(out, same) == run_sweep(same, tmp_path / "whole", workers=2)

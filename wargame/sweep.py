@@ -17,12 +17,14 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cislink.errors import CislinkError
+from cislink.errors import CislinkError, StoppedError
+from cislink.planner import interrupt
 from cislink.scenarios.schema import Scenario
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,8 @@ def run_sweep(
     designs = {}
     for p in sweep.policies:  # sized once per policy (cached on disk), before any run
         designs[p] = design_for_policy(sweep.scenario, network, policy_def(sweep.scenario, p))
+        if interrupt.requested():  # Ctrl-C while sizing: a design from a stopped study is not run
+            raise StoppedError(f"stopped while the infrastructure of policy {p} was being sized; nothing was run")
     todo = [(p, i) for p, i in sweep.tasks() if not (done_dir / f"{p}-{i:05d}.json").exists()]
     total = len(sweep.tasks())
     finished = total - len(todo)
@@ -120,9 +124,10 @@ def run_sweep(
             logging.getLogger("distributed").setLevel(logging.WARNING)  # the bar is the progress shown
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.WARNING,
+                silence_logs=logging.ERROR,
             )  # fmt: skip
             client = Client(cluster)
+            client.run(_ignore_ctrl_c)  # Ctrl-C reaches the workers too; this process stops them
         try:
             sc = client.scatter(sweep.scenario, broadcast=True)
             futures = {}
@@ -133,24 +138,53 @@ def run_sweep(
                     key=f"run-{p}-{i}-{sweep.seed}", retries=RETRIES, pure=False,
                 )  # fmt: skip
                 futures[fut] = (p, i)
-            for fut in as_completed(futures):
-                p, i = futures[fut]
-                try:
-                    row = fut.result()
-                except Exception as exc:  # a run that fails for a reason other than a dead worker
-                    log.error("run %s/%d failed: %s", p, i, exc)
-                    raise CislinkError(f"run {i} of policy {p} failed: {exc}") from None
-                _write_json(done_dir / f"{p}-{i:05d}.json", row)
-                fut.release()  # on disk now: the cluster need not keep (or recompute) it
-                finished += 1
-                if on_done is not None:
-                    on_done(finished, total)
+            pending = as_completed(futures)
+            while not pending.is_empty():
+                if interrupt.requested():
+                    client.cancel(list(futures))
+                    raise StoppedError(
+                        f"stopped by Ctrl-C: {finished} of {total} runs are saved in {done_dir}; "
+                        "the same command continues from there"
+                    )
+                batch = pending.next_batch(block=False)
+                if not batch:
+                    time.sleep(POLL_S)
+                    continue
+                for fut in batch:
+                    p, i = futures[fut]
+                    try:
+                        row = fut.result()
+                    except Exception as exc:  # a run that fails for a reason other than a dead worker
+                        log.error("run %s/%d failed: %s", p, i, exc)
+                        raise CislinkError(f"run {i} of policy {p} failed: {exc}") from None
+                    _write_json(done_dir / f"{p}-{i:05d}.json", row)
+                    fut.release()  # on disk now: the cluster need not keep (or recompute) it
+                    finished += 1
+                    if on_done is not None:
+                        on_done(finished, total)
         finally:
             if own:
                 client.close()
             if cluster is not None:
                 cluster.close()
     return load_rows(out, sweep)
+
+
+#: How often (seconds) the sweep looks for finished runs and for a stop request.
+POLL_S = 0.2
+
+
+def _ignore_ctrl_c() -> None:
+    """In a worker process: leave Ctrl-C to the process that started the cluster, which stops it.
+
+    A terminal sends Ctrl-C to every process of the command; a worker that took it would print
+    its own traceback while the cluster shuts down.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def load_rows(out: Path, sweep: Sweep) -> list[dict[str, Any]]:
