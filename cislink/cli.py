@@ -206,9 +206,8 @@ def _positive_int(text: str) -> int:
     return _int_at_least(text, 1)
 
 
-#: Exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it), also when it
-#: printed what it had found.
-STOPPED_EXIT = 130  # cislink.planner.interrupt.INTERRUPTED_EXIT, without importing the planner here
+#: Exit code of a command stopped by Ctrl-C, also when it printed what it had found.
+STOPPED_EXIT = StoppedError.exit_code
 
 
 def _stoppable(work: Callable[[], Any], partial_is_useless: bool = False) -> Any:

@@ -30,14 +30,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from cislink.errors import StoppedError
+
 log = logging.getLogger(__name__)
 
 #: How a solve stopped by the user ended: with the best plan and bound it had.
 INTERRUPTED = "interrupted"
 #: How a piece of work ended that a stop request came before: not begun.
 NOT_BEGUN = "not_begun"
-#: Exit code of a process stopped by Ctrl-C (128 + SIGINT, as shells report it).
-INTERRUPTED_EXIT = 130
 
 _requested = threading.Event()
 _lock = threading.Lock()
@@ -84,7 +84,7 @@ def stop_on_interrupt(message: str | None = STOP_MESSAGE, cancel_solves: bool = 
     def on_sigint(_signum: int, _frame: Any) -> None:
         if _requested.is_set():  # the second Ctrl-C: quit now, whatever is running
             _say(err, "interrupted")
-            os._exit(INTERRUPTED_EXIT)
+            os._exit(StoppedError.exit_code)
         _say(err, message)
         request_stop()
 
@@ -145,7 +145,7 @@ def cancellable(h: Any) -> Iterator[None]:
     h.HandleUserInterrupt = True
     with _lock:
         _running.add(h)
-    if _requested.is_set():
+    if stopping():
         h.cancelSolve()
     try:
         yield

@@ -9,6 +9,7 @@ only ever read after a plan is known to be loaded.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -251,8 +252,12 @@ logging.getLogger("pyomo.contrib.appsi.solvers.highs").addFilter(_HandledNotice(
 logging.getLogger("pyomo.core").addFilter(_HandledNotice("SolverResults object with an 'aborted' status"))
 
 
-def _cancellable_highs() -> Any:
-    """Pyomo's ``appsi_highs`` solver, its HiGHS instance registered to be cancelled on a stop request."""
+@functools.cache
+def _cancellable_highs_class() -> type:
+    """Pyomo's ``appsi_highs`` solver, its HiGHS instance registered to be cancelled on a stop request.
+
+    Made on first use, so that importing this module does not import appsi.
+    """
     from pyomo.contrib.appsi.solvers import Highs
 
     class CancellableHighs(Highs):
@@ -260,12 +265,12 @@ def _cancellable_highs() -> Any:
             with interrupt.cancellable(self._solver_model):
                 return super()._solve(timer)
 
-    return CancellableHighs()
+    return CancellableHighs
 
 
 def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = False) -> tuple[str, float | None, float]:
     use_highs_threads(s.threads)
-    opt = _cancellable_highs()
+    opt = _cancellable_highs_class()()
     if not opt.available():
         raise PlannerError("HiGHS is not available: install highspy (pip install highspy)")
     opt.config.load_solution = False

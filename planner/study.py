@@ -246,8 +246,7 @@ def solve_subsets(
             build_s += built
         except PlannerError as exc:
             if interrupt.requested():  # stopped before it had a plan: its relaxation still bounds it
-                with interrupt.shielded():
-                    lp = relaxation_bound(inp, replace(settings, time_limit_s=LP_MIN_S))
+                lp = _relaxation_bound_once_stopped(inp, settings)
                 spent = time.perf_counter() - t0 - build_s
                 out[subset] = (SubsetResult(subset, None, lp, INTERRUPTED, build_s, spent), None)
                 continue
@@ -257,8 +256,7 @@ def solve_subsets(
             out[subset] = (SubsetResult(subset, None, bound, "no plan", build_s, spent), None)
             continue
         if interrupt.requested() and not math.isfinite(info.bound_usd):  # stopped before its root LP
-            with interrupt.shielded():
-                lp = relaxation_bound(inp, replace(settings, time_limit_s=LP_MIN_S))
+            lp = _relaxation_bound_once_stopped(inp, settings)
             info = replace(info, bound_usd=lp, mip_gap=relative_gap(info.objective_usd, lp))
         result = SubsetResult(subset, info.objective_usd, info.bound_usd, info.status, build_s, info.solve_seconds)
         out[subset] = (result, read_plan(m, inp, info, build_s, months_of_step))
@@ -391,6 +389,12 @@ def relaxation_bound(inp: Inputs, settings: SolverSettings) -> float:
         log.info("linear relaxation not solved: %s", h.modelStatusToString(h.getModelStatus()))
         return -math.inf
     return (h.getInfo().objective_function_value + p.obj_constant) / OBJECTIVE_SCALE
+
+
+def _relaxation_bound_once_stopped(inp: Inputs, settings: SolverSettings) -> float:
+    """:func:`relaxation_bound` after a stop request: not cancelled, and given :data:`LP_MIN_S` at most."""
+    with interrupt.shielded():
+        return relaxation_bound(inp, replace(settings, time_limit_s=LP_MIN_S))
 
 
 def _best_solved_within(

@@ -27,3 +27,18 @@ def network(_isolated_cache: Path):
     from cislink.orbits import build_network
 
     return build_network()
+
+
+@pytest.fixture
+def stderr_until():
+    """Read a running command's standard error line by line until ``marker`` shows; what was read."""
+
+    def read(p, marker: str, what: str) -> str:
+        err = ""
+        while marker not in err:
+            line = p.stderr.readline()
+            assert line, f"the command ended before {what}: {err}"
+            err += line
+        return err
+
+    return read

@@ -76,16 +76,27 @@ def test_resume_refuses_new_settings_and_out_refuses_an_existing_run(tmp_path: P
     assert "as it was started" in capsys.readouterr().err
 
 
+def _whole_and_signalled(args: list[str], whole: Path, other: Path, sig: int) -> subprocess.Popen[str]:
+    """Run ``args`` to its end into ``whole``, then again into ``other``, sent ``sig`` once a month is saved."""
+    p = _cli(*args, "--out", str(whole))
+    assert p.wait(timeout=600) == 0, p.stderr.read() if p.stderr else ""
+    p = _cli(*args, "--out", str(other))
+    deadline = time.monotonic() + 300
+    while not (other / "summary-partial.json").exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    p.send_signal(sig)
+    return p
+
+
+def _assert_same_tables(a: Path, b: Path) -> None:
+    for t in ("ledger", "inventories", "events"):
+        pd.testing.assert_frame_equal(pd.read_parquet(a / f"{t}.parquet"), pd.read_parquet(b / f"{t}.parquet"))
+
+
 def test_sigkill_then_resume_gives_the_uninterrupted_summary(tmp_path: Path) -> None:
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     args = ["run", "quick-demo", "--months", "12", "--seed", "9"]
-    p = _cli(*args, "--out", str(whole))
-    assert p.wait(timeout=600) == 0, p.stderr.read() if p.stderr else ""
-    p = _cli(*args, "--out", str(killed))
-    deadline = time.monotonic() + 300
-    while not (killed / "summary-partial.json").exists() and p.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    p.send_signal(signal.SIGKILL)
+    p = _whole_and_signalled(args, whole, killed, signal.SIGKILL)
     p.wait(timeout=60)
     if (killed / "summary.json").exists():
         pytest.skip("the run finished before it could be killed")
@@ -96,20 +107,14 @@ def test_sigkill_then_resume_gives_the_uninterrupted_summary(tmp_path: Path) -> 
     b = json.loads((killed / "summary.json").read_text())
     assert a == b
     assert json.loads(out) == b
-    for t in ("ledger", "inventories", "events"):
-        pd.testing.assert_frame_equal(pd.read_parquet(whole / f"{t}.parquet"), pd.read_parquet(killed / f"{t}.parquet"))
+    _assert_same_tables(whole, killed)
 
 
 def test_ctrl_c_finishes_the_month_then_resume_gives_the_uninterrupted_summary(tmp_path: Path) -> None:
     whole, stopped = tmp_path / "whole", tmp_path / "stopped"
     args = ["run", "quick-demo", "--months", "3", "--seed", "9"]
-    p = _cli(*args, "--out", str(whole))
-    assert p.wait(timeout=600) == 0, p.stderr.read() if p.stderr else ""
-    p = _cli(*args, "--out", str(stopped))
-    deadline = time.monotonic() + 300
-    while not (stopped / "summary-partial.json").exists() and p.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    p.send_signal(signal.SIGINT)  # during month 2: it is finished and saved, month 3 is not begun
+    # SIGINT during month 2: it is finished and saved, month 3 is not begun
+    p = _whole_and_signalled(args, whole, stopped, signal.SIGINT)
     out, err = p.communicate(timeout=300)
     if p.returncode == 0:
         pytest.skip("the run finished before it could be stopped")
@@ -123,6 +128,4 @@ def test_ctrl_c_finishes_the_month_then_resume_gives_the_uninterrupted_summary(t
     out, err = r.communicate(timeout=600)
     assert r.returncode == 0, err
     assert json.loads((whole / "summary.json").read_text()) == json.loads((stopped / "summary.json").read_text())
-    for t in ("ledger", "inventories", "events"):
-        a, b = pd.read_parquet(whole / f"{t}.parquet"), pd.read_parquet(stopped / f"{t}.parquet")
-        pd.testing.assert_frame_equal(a, b)
+    _assert_same_tables(whole, stopped)

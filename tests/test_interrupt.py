@@ -71,17 +71,12 @@ def test_a_stop_before_any_plan_is_an_error_saying_so() -> None:
 
 
 @pytest.mark.slow
-def test_ctrl_c_during_a_study_prints_the_best_plan_so_far_and_exits_130() -> None:
+def test_ctrl_c_during_a_study_prints_the_best_plan_so_far_and_exits_130(stderr_until) -> None:
     # a real SIGINT while HiGHS solves the reference scenario's depot subset (about 15 s of MIPs)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "cislink.cli", "study", "--infrastructure", "tugs+depots", "--json"]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    assert p.stderr is not None
-    err = ""
-    while "solving depot" not in err:
-        line = p.stderr.readline()
-        assert line, f"the study ended before its depot subset: {err}"
-        err += line
+    err = stderr_until(p, "solving depot", "its depot subset")
     time.sleep(2.0)  # inside the depot subset's first MIP
     p.send_signal(signal.SIGINT)
     out, rest = p.communicate(timeout=300)

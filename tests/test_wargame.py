@@ -120,7 +120,7 @@ def test_disruptions_file_applies_to_every_run(tmp_path) -> None:
     assert len(runs) == 2 and (runs["earth_launches"] == 0).all()  # the only provider is embargoed
 
 
-def test_ctrl_c_stops_the_sweep_cleanly_and_the_same_command_continues(tmp_path) -> None:
+def test_ctrl_c_stops_the_sweep_cleanly_and_the_same_command_continues(tmp_path, stderr_until) -> None:
     import os
     import signal
     import subprocess
@@ -131,12 +131,7 @@ def test_ctrl_c_stops_the_sweep_cleanly_and_the_same_command_continues(tmp_path)
            "--seed", "11", "--out", str(out)]  # fmt: skip
     # a terminal's Ctrl-C: one SIGINT to every process of the command, the Dask workers included
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    assert p.stderr is not None
-    err = ""
-    while "1/8 runs done" not in err:
-        line = p.stderr.readline()
-        assert line, f"the sweep ended before its first run: {err}"
-        err += line
+    err = stderr_until(p, "1/8 runs done", "its first run")
     os.killpg(p.pid, signal.SIGINT)
     _, rest = p.communicate(timeout=300)
     err += rest
