@@ -185,12 +185,14 @@ def main() -> None:
         smaller = subset - {"depot"}
         donor_inp = build_inputs(scenario, network, segments, allowed=smaller, required=smaller)
         if storage_free(donor_inp):
-            donor, _, _ = solve_by_month(scenario, network, donor_inp, settings)
+            by_month = solve_by_month(scenario, network, donor_inp, settings)
+            donor, donor_values = by_month.model, by_month.values()
         else:
             donor = build_model(donor_inp)
             solve_model(donor, settings)
+            donor_values = plan_values(donor)
         m = build_model(inp)
-        start_from(m, plan_values(donor))
+        start_from(m, donor_values)
         _routes_held_start(m, settings)
         label = f"routes held ({'+'.join(sorted(smaller))} plan's)"
         plan_usd = pyo.value(m.total_cost) / OBJECTIVE_SCALE

@@ -37,6 +37,16 @@ def step_of(index: Any) -> int | None:
     return steps[0] if len(steps) == 1 else None
 
 
+def moved_step(index: Any, delta: int) -> Any:
+    """A variable index with its step (its one integer element) moved by ``delta``; unchanged if it has none."""
+    t = step_of(index)
+    if t is None:
+        return index
+    parts = index if isinstance(index, tuple) else (index,)
+    moved = tuple(p + delta if p == t and isinstance(p, int) and not isinstance(p, bool) else p for p in parts)
+    return moved if isinstance(index, tuple) else moved[0]
+
+
 def linear_terms(expr: Any) -> tuple[Terms, float]:
     """``(coefficient, variable)`` pairs and the constant of a linear expression."""
     if isinstance(expr, LinearExpression):  # the model's rows (blocks.context.linear)

@@ -43,7 +43,7 @@ import pyomo.environ as pyo
 
 from cislink.errors import PlannerError
 from cislink.planner import interrupt
-from cislink.planner.arrays import step_of
+from cislink.planner.arrays import moved_step, step_of
 from cislink.planner.inputs import build_inputs
 from cislink.planner.model import build_model
 from cislink.planner.solve import SolveInfo, SolverSettings, relative_gap, solve_checked, solve_model
@@ -91,16 +91,6 @@ def shift_values(values: Values, first: int, count: int) -> Values:
         if t is None or first <= t < first + count:
             out[(name, moved_step(index, -first))] = value
     return out
-
-
-def moved_step(index: Any, delta: int) -> Any:
-    """A variable index with its step (its one integer element) moved by ``delta``; unchanged if it has none."""
-    t = step_of(index)
-    if t is None:
-        return index
-    parts = index if isinstance(index, tuple) else (index,)
-    moved = tuple(p + delta if p == t and isinstance(p, int) and not isinstance(p, bool) else p for p in parts)
-    return moved if isinstance(index, tuple) else moved[0]
 
 
 def solve_by_segment(

@@ -208,9 +208,11 @@ def solve_subsets(
         build_s = time.perf_counter() - t0
         limited = replace(settings, time_limit_s=budget)
         donor = _best_solved_within(subset, out, values)  # a first plan for subsets with storage
+        by_month = None
         try:
             if storage_free(inp):
-                m, info, built = solve_by_month(scenario, network, inp, limited)
+                by_month = solve_by_month(scenario, network, inp, limited)
+                m, info, built = by_month.model, by_month.info, by_month.build_seconds
             elif by_segment(inp, segments):
                 start = values[donor] if donor is not None else None
                 m, info, built = solve_by_segment(scenario, network, inp, segments, with_storage(limited), start)
@@ -259,8 +261,13 @@ def solve_subsets(
             lp = _relaxation_bound_once_stopped(inp, settings)
             info = replace(info, bound_usd=lp, mip_gap=relative_gap(info.objective_usd, lp))
         result = SubsetResult(subset, info.objective_usd, info.bound_usd, info.status, build_s, info.solve_seconds)
-        out[subset] = (result, read_plan(m, inp, info, build_s, months_of_step))
-        values[subset] = plan_values(m)
+        if by_month is not None:  # its model holds the distinct months only
+            plan = read_plan(m, by_month.inputs, info, build_s, by_month.months_of_step(months_of_step))
+            out[subset] = (result, plan)
+            values[subset] = by_month.values()
+        else:
+            out[subset] = (result, read_plan(m, inp, info, build_s, months_of_step))
+            values[subset] = plan_values(m)
     _spend_time_left(scenario, network, segments, months_of_step, settings, deadline, out, values, progress)
     return out
 

@@ -247,6 +247,32 @@ def test_month_decomposition_finds_the_monolithic_optimum_with_tugs(demo, demo_n
     assert tug_subset.bound_usd >= whole.objective_usd * (1 - 1e-3)
 
 
+def test_the_month_decomposition_plan_is_a_plan_of_the_whole_model_in_every_month(demo, demo_net) -> None:
+    # the decomposition's model holds each distinct month once, weighted by how often it occurs;
+    # mapped back to every step, its plan must be a plan of the whole model at the cost reported,
+    # with the same launches and trips in every month, for HiGHS (months solved from arrays) and SCIP
+    from cislink.planner.decompose import solve_by_month
+    from cislink.planner.warmstart import start_from
+
+    segments, months_of_step = representative_segments(demo)
+    tug = frozenset({"tug"})
+    inp = build_inputs(demo, demo_net, segments, allowed=tug, required=tug)
+    for settings in (FAST, replace(FAST, solver="scip")):
+        by_month = solve_by_month(demo, demo_net, inp, settings)
+        assert len(by_month.inputs.steps) < len(inp.steps)
+        assert sorted(t for steps in by_month.steps_of.values() for t in steps) == [s.index for s in inp.steps]
+        m = build_model(inp)
+        start_from(m, by_month.values())
+        assert pyo.value(m.total_cost) / 1e-6 == pytest.approx(by_month.info.objective_usd, rel=1e-9)
+        assert_plan_satisfies_every_row(m, relative=True)
+        held = read_plan(by_month.model, by_month.inputs, by_month.info, 0.0, by_month.months_of_step(months_of_step))
+        whole = read_plan(m, inp, by_month.info, 0.0, months_of_step)
+        assert set(held.launches["month"]) == set(whole.launches["month"]) and len(held.launches) > 0
+        for table in ("launches", "trips"):
+            assert getattr(held, table).round(6).equals(getattr(whole, table).round(6)), table
+        assert by_month.info.bound_usd <= by_month.info.objective_usd
+
+
 def assert_cover_rows_remove_no_plan(m: pyo.ConcreteModel) -> None:
     """The optimum is the same with and without the rows, and the plan found without them meets them."""
     assert len(m.launch_cover) > 0
@@ -620,15 +646,15 @@ def test_an_isru_plant_built_empty_is_seeded_and_polished_into_use(network) -> N
     # zero; the month polish alone holds sizes, so only the seeded plant lets its months use lunar
     # output: the plan must get cheaper, stay feasible, put the plant to work and size it to what it makes
     from cislink.planner.decompose import solve_by_month
-    from cislink.planner.study import _seed_and_polish, _unused_isru, plan_values, start_from
+    from cislink.planner.study import _seed_and_polish, _unused_isru, start_from
 
     sc = load("reference-2035")
     segments, _ = representative_segments(sc)
     nothing = frozenset()
-    donor, _, _ = solve_by_month(sc, network, build_inputs(sc, network, segments, allowed=nothing), FAST)
+    donor = solve_by_month(sc, network, build_inputs(sc, network, segments, allowed=nothing), FAST)
     isru = frozenset({"isru"})
     m = build_model(build_inputs(sc, network, segments, allowed=isru, required=isru))
-    start_from(m, plan_values(donor))
+    start_from(m, donor.values())
     assert _unused_isru(m)
     cost = pyo.value(m.total_cost) * 1e6
     first = SolveInfo("highs", "time_limit", cost, 0.0, 1.0, 0.0)
@@ -655,15 +681,15 @@ def test_a_depot_beside_a_tug_is_put_to_use_by_replanning_launches_around_held_r
     # trips held, whole launches bought ahead of need and kept in a depot must make the plan cheaper,
     # keep every route, satisfy every row, and leave the trips free again for the subset's MIP
     from cislink.planner.decompose import solve_by_month
-    from cislink.planner.study import _depot_beside_vehicles, _routes_held_start, plan_values, start_from
+    from cislink.planner.study import _depot_beside_vehicles, _routes_held_start, start_from
 
     sc = load("reference-2035")
     segments, _ = representative_segments(sc)
     tug = frozenset({"tug"})
-    donor, _, _ = solve_by_month(sc, network, build_inputs(sc, network, segments, allowed=tug, required=tug), FAST)
+    donor = solve_by_month(sc, network, build_inputs(sc, network, segments, allowed=tug, required=tug), FAST)
     both = frozenset({"tug", "depot"})
     m = build_model(build_inputs(sc, network, segments, allowed=both, required=both))
-    start_from(m, plan_values(donor))
+    start_from(m, donor.values())
     assert _depot_beside_vehicles(m)
     trips = {k: round(v.value) for k, v in m.trips.items()}
     before = pyo.value(m.total_cost)
