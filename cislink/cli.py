@@ -151,16 +151,21 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 class Progress:
-    """A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise."""
+    """A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise.
 
-    def __init__(self, total: int, label: str) -> None:
+    Each call counts one step: one begun (the bar shows the steps before it as done), or with
+    ``finished`` one completed (the bar is full at the last).
+    """
+
+    def __init__(self, total: int, label: str, *, finished: bool = False) -> None:
         self.total, self.done, self.label = max(total, 1), 0, label
+        self.finished = finished
         self.tty = sys.stderr.isatty()
 
     def __call__(self, message: str) -> None:
         self.done = min(self.done + 1, self.total)
         width = 24
-        filled = round(width * (self.done - 1) / self.total)
+        filled = round(width * (self.done - (0 if self.finished else 1)) / self.total)
         bar = "#" * filled + "-" * (width - filled)
         line = f"{self.label} [{bar}] {self.done}/{self.total} {message}"
         if self.tty:
@@ -327,7 +332,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from cislink.planner import interrupt
 
     done = model.month + 1 if model.month_complete else 0
-    bar = Progress(model.months, "run")
+    bar = Progress(model.months, "run", finished=True)
     bar.done = done
     with interrupt.stop_on_interrupt(RUN_STOP_MESSAGE, cancel_solves=False):
         summary = run(
@@ -474,7 +479,7 @@ def _cmd_wargame(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     meta_path.write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
     sweep = Sweep(scenario, tuple(policies), args.runs, args.months, seed)
-    bar = Progress(len(sweep.tasks()), "wargame")
+    bar = Progress(len(sweep.tasks()), "wargame", finished=True)
 
     def progress(done: int, total: int) -> None:
         bar.done = done - 1 if done else 0

@@ -30,7 +30,11 @@ def _cli(*args: str) -> subprocess.Popen[str]:
 def test_run_writes_summary_and_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "r"
     assert main(["run", "quick-demo", "--months", "2", "--out", str(out), "--seed", "5", "--json"]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
+    bars = [line for line in captured.err.splitlines() if line.startswith("run [")]
+    # one line per month finished, the bar half full after the first and full after the last
+    assert [b.split("] ")[0] for b in bars] == ["run [" + "#" * 12 + "-" * 12, "run [" + "#" * 24]
     summary = json.loads((out / "summary.json").read_text())
     assert summary.keys() >= SUMMARY_KEYS
     assert printed == summary
