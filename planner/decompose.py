@@ -162,7 +162,7 @@ class _ArrayMonths:
         cols = self.cols[step] + self.shared
         cost = self.p.cost[cols].copy()
         cost[len(self.cols[step]) :] = 0.0  # the fleet's cost is counted apart
-        h = self.p.highs(settings, cols, self.rows[step], cost, integer=True)
+        h = self.p.highs(settings, cols, self.rows.get(step, []), cost, integer=True)
         x, objective, bound = self._run(h, len(cols), settings)
         short = [k for k, j in enumerate(cols) if j in set(self.short)]
         if sum(x[k] for k in short) > 1.0:  # a claim of shortfall is checked as the whole model's are
