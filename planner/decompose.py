@@ -125,7 +125,7 @@ class _ArrayMonths:
         self.cols: dict[int, list[int]] = defaultdict(list)
         self.shared: list[int] = []
         self.leg: dict[int, tuple[str, float]] = {}  # trip column -> (vehicle, leg days)
-        self.short: list[int] = []
+        self.short: set[int] = set()  # shortfall columns
         for j, v in enumerate(p.cols):
             name = v.parent_component().local_name
             t = step_of(v.index())
@@ -137,7 +137,7 @@ class _ArrayMonths:
                 vehicle, o, d, _ = v.index()
                 self.leg[j] = (vehicle, legs[(vehicle, o, d)])
             elif name in ("shortfall", "mars_shortfall"):
-                self.short.append(j)
+                self.short.add(j)
         self.rows = {t: np.flatnonzero(p.rows_touching(self._mask(cols))).tolist() for t, cols in self.cols.items()}
         in_months = np.zeros(len(p.cols), dtype=bool)
         for rows in self.rows.values():
@@ -164,7 +164,7 @@ class _ArrayMonths:
         cost[len(self.cols[step]) :] = 0.0  # the fleet's cost is counted apart
         h = self.p.highs(settings, cols, self.rows.get(step, []), cost, integer=True)
         x, objective, bound = self._run(h, len(cols), settings)
-        short = [k for k, j in enumerate(cols) if j in set(self.short)]
+        short = [k for k, j in enumerate(cols) if j in self.short]
         if sum(x[k] for k in short) > 1.0:  # a claim of shortfall is checked as the whole model's are
             for k in short:
                 h.changeColBounds(k, 0.0, 0.0)
