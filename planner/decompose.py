@@ -242,7 +242,7 @@ class _PyomoMonths:
         return plan
 
 
-def _distinct_months(scenario: Scenario, network: Network, inp: Inputs) -> tuple[list[Segment], dict[int, list[int]]]:
+def distinct_months(scenario: Scenario, network: Network, inp: Inputs) -> tuple[list[Segment], dict[int, list[int]]]:
     """One single-month segment per distinct month of ``inp``, and the steps of ``inp`` each stands for.
 
     A segment's weight is how often its month occurs. Months are the same when their demand and Mars departures are.
@@ -281,7 +281,7 @@ def solve_by_month(scenario: Scenario, network: Network, inp: Inputs, settings: 
     deadline = start + settings.time_limit_s
     month_settings = replace(settings, mip_gap=min(settings.mip_gap / 10.0, 1e-3))
 
-    segments, steps_of = _distinct_months(scenario, network, inp)
+    segments, steps_of = distinct_months(scenario, network, inp)
     log.info("%d steps, %d distinct months", len(inp.steps), len(segments))
     plan_inp = build_inputs(
         scenario, network, segments, allowed=inp.allowed, required=inp.required, fixed_cost_share=inp.fixed_cost_share
