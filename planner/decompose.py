@@ -168,7 +168,8 @@ class _ArrayMonths:
         if sum(x[k] for k in short) > 1.0:  # a claim of shortfall is checked as the whole model's are
             for k in short:
                 h.changeColBounds(k, 0.0, 0.0)
-            h.setOptionValue("time_limit", max(settings.time_limit_s / 10.0, 1.0))
+            # HiGHS counts an instance's time limit from its first run
+            h.setOptionValue("time_limit", h.getRunTime() + max(settings.time_limit_s / 10.0, 1.0))
             h.clearSolver()
             try:
                 again = self._run(h, len(cols), settings)
