@@ -87,15 +87,10 @@ class ByMonth:
     info: SolveInfo
     build_seconds: float
     steps_of: dict[int, list[int]]
-    month_of_step: dict[int, int]  # the problem's steps' months
 
-    def months_of_step(self, months_of_step: dict[int, list[int]] | None = None) -> dict[int, list[int]]:
-        """The months each of the model's steps stands for, given those of the problem's steps.
-
-        Without ``months_of_step`` each of the problem's steps stands for its own month.
-        """
-        months = months_of_step or {t: [mo] for t, mo in self.month_of_step.items()}
-        return {s: sorted(mo for t in steps for mo in months[t]) for s, steps in self.steps_of.items()}
+    def months_of_step(self, months_of_step: dict[int, list[int]]) -> dict[int, list[int]]:
+        """The months each of the model's steps stands for, given those of the problem's steps."""
+        return {s: sorted(mo for t in steps for mo in months_of_step[t]) for s, steps in self.steps_of.items()}
 
     def values(self) -> Values:
         """The plan by component and index of the problem's model (every step of it), for warm starts."""
@@ -202,8 +197,7 @@ class _ArrayMonths:
         info = h.getInfo()
         x = np.asarray(h.getSolution().col_value)[:n]
         objective = info.objective_function_value
-        bound = info.mip_dual_bound if optimal(h) or math.isfinite(info.mip_dual_bound) else -math.inf
-        return x, objective, min(bound, objective)
+        return x, objective, min(info.mip_dual_bound, objective)
 
 
 class _PyomoMonths:
@@ -366,7 +360,8 @@ def solve_by_month(scenario: Scenario, network: Network, inp: Inputs, settings: 
     for t in distinct:
         for var, value in month_plan(t, best).integers:
             var.fix(value)
-    objective = _continuous(m, replace(settings, time_limit_s=max(deadline - time.perf_counter(), 10.0)))
+    p = months.p if isinstance(months, _ArrayMonths) else Problem(m)  # read once where the months were
+    objective = _continuous(p, replace(settings, time_limit_s=max(deadline - time.perf_counter(), 10.0)))
     # the programme costs (DDTE) and the fleet's are in the model's objective but in no month's
     constant = objective - best_ub
     bound = min(lower + constant, objective)
@@ -376,12 +371,14 @@ def solve_by_month(scenario: Scenario, network: Network, inp: Inputs, settings: 
     if status != "optimal" and interrupt.requested():
         status = interrupt.INTERRUPTED
     info = SolveInfo(settings.solver, status, objective, bound, gap, seconds)
-    return ByMonth(m, plan_inp, info, build_seconds, steps_of, {step.index: step.month for step in inp.steps})
+    return ByMonth(m, plan_inp, info, build_seconds, steps_of)
 
 
-def _continuous(m: pyo.ConcreteModel, settings: SolverSettings) -> float:
-    """Solve ``m``, whose whole numbers are all fixed, as a linear program; load its plan and return its cost (USD)."""
-    p = Problem(m)
+def _continuous(p: Problem, settings: SolverSettings) -> float:
+    """Solve the model read into ``p`` as a linear program; load its plan and return its cost (USD).
+
+    Its whole numbers are all fixed by now; ``p`` reads the variables' bounds as they are at this call.
+    """
     h = p.highs(settings, list(range(len(p.cols))), list(range(len(p.rows))), p.cost, integer=False)
     with interrupt.shielded():  # it turns the months' decisions into the plan
         interrupt.run_highs(h)
