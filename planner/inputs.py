@@ -176,6 +176,7 @@ class Inputs:
     required: frozenset[str] = frozenset()
     notes: list[str] = field(default_factory=list)
     vehicle_home: dict[str, str] = field(default_factory=dict)  # type -> node every month's tour passes
+    isru_same_month_share: float = 1.0  # share of a month's ISRU output usable in that month (the rest: next step)
 
     # ---- derived indexes (filled in __post_init__) --------------------------------------------
     arcs_out: dict[str, list[VehicleArc]] = field(default_factory=dict)
@@ -326,6 +327,7 @@ def build_inputs(
     allies: bool = False,
     refuel_kg: dict[tuple[str, str], float] | None = None,
     homes: dict[str, str] | None = None,
+    isru_same_month_share: float = 1.0,
 ) -> Inputs:
     """Precompute the inputs of one planning problem.
 
@@ -346,6 +348,9 @@ def build_inputs(
     does not otherwise know where vehicles are, since its trips circulate from home).
     ``homes`` names, per vehicle type, the node its vehicles start every month from: a month's trips
     of that type must then include a leg from there (a fleet cannot fly a tour it is not on).
+    ``isru_same_month_share`` of a month's ISRU output can serve that month; the rest is made too late
+    in the month for its departures and arrives in the next step's balance (a rolling window's months
+    are executed day by day; the study's months are not).
     """
     bad = sorted(set(allowed) - set(INFRASTRUCTURE_KINDS))
     if bad:
@@ -582,6 +587,7 @@ def build_inputs(
         required=frozenset(required) & allowed,
         notes=notes,
         vehicle_home={v: n for v, n in (homes or {}).items() if v in vehicles},
+        isru_same_month_share=isru_same_month_share,
     )
 
 

@@ -129,6 +129,7 @@ def _plan_window(
         allies=state.allies,
         refuel_kg=state.refuel_kg,
         homes=state.homes,
+        isru_same_month_share=scenario.planner.window_isru_same_month_share,
     )
     m = build_model(inp)
     relax_after(m, integer_months)

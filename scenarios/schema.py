@@ -280,6 +280,11 @@ class PlannerSettings(_Model):
         description="A re-plan stops once proven within this share of the cheapest launch's price of the best plan "
         "(or within mip_gap).",
     )
+    window_isru_same_month_share: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = Field(
+        default=0.5,
+        description="Share of a month's ISRU output a re-plan lets that month's departures use; the rest is made "
+        "too late in the month and serves the next one (1: the whole month's output at once, as the study).",
+    )
 
 
 class SimulationSettings(_Model):

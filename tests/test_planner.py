@@ -539,6 +539,32 @@ def test_a_vehicle_does_not_leave_home_on_what_it_brings_back_that_month(network
     assert plan.shortfall["kg"].sum() < 1.0
 
 
+def test_a_window_lets_a_month_use_only_the_isru_output_made_in_time(network) -> None:
+    # the first Mars departure (EML2, end of month 0) can be supplied from the lunar plant by lander
+    # and tug; output made late in the month cannot reach it, so a re-plan counts only the
+    # scenario's share of a month's output for that month (the agents went 6 t short otherwise)
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=678_617.0, fleets={"tug": 1, "lander": 1})
+    state = WindowState(0, design, homes={"tug": "leo", "lander": "lsp"})
+
+    def lifted(share: float) -> tuple[float, float, float]:
+        planner = ref.planner.model_copy(update={"window_isru_same_month_share": share})
+        plan = plan_window(
+            ref.model_copy(update={"planner": planner}), network, state, months=24, settings=FAST, integer_months=1
+        )
+        trips, flows, isru = (f[f["month"] == 0] for f in (plan.trips, plan.flows, plan.isru))
+        out = trips[(trips["vehicle"] == "lander") & (trips["origin"] == "lsp")]["propellant_kg"].sum()
+        out += flows[(flows["origin"] == "lsp") & (flows["commodity"] == "propellant")]["kg"].sum()
+        made = isru[isru["product"] == "propellant"]["kg"].sum()
+        return out, made, plan.shortfall["kg"].sum()
+
+    out, made, short = lifted(0.5)
+    assert out <= 0.5 * made + 1.0
+    assert short < 1.0
+    whole_out, whole_made, _ = lifted(1.0)  # the study's reading: the month's whole output at once
+    assert whole_out > 0.5 * whole_made + 1_000.0
+
+
 def test_only_a_window_shorter_than_the_storage_limit_values_its_end_stock(demo, demo_net) -> None:
     # in a window longer than the executed month plus the storage limit nothing an executed decision
     # delivers is left at the end, so end stock has no value there (it would only reward hoarding)

@@ -17,6 +17,15 @@ vented. Every variable is linear and the feasible products are exactly those of 
 venting, which the study's equalities forbid but an optimum never needs, since products are free).
 The plant may run below its rated size (``w + e <= R``), as a real plant does during an outage.
 
+A month's output is made day by day. The study's months are single points in time, but a rolling
+window's plan is flown day by day, and output made in the last days of a month cannot reach a
+departure due at its end (the first Mars departure, supplied from the lunar surface through LLO and
+EML2, went 6 t short for that reason while its plan met it). A window therefore lets a month's
+departures use only ``isru_same_month_share`` (the scenario's ``window_isru_same_month_share``) of
+its output; the rest enters the next step's balance at the plant, so the plant's throughput is
+unchanged and only a share of it comes a month later. Output due after the window's last step is
+not counted. In a step of several months only the last month's late share moves.
+
 The plant's mass is ``fixed_mass_kg + mass_per_rate_kg * rate`` (kg, rate in kg/yr), launched at
 the infrastructure price to its node; DDTE and operations are paid if it is built.
 """
@@ -85,12 +94,17 @@ def define_isru(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         m.isru_breathing_share = pyo.Constraint(
             steps, rule=lambda _m, t: linear([(1.0, m.isru_output["oxygen", t]), (-K_O2_MAX * O2, e[t])]) <= 0.0
         )
+    # what is made too late in a step for its departures enters the next step's balance (docstring)
+    following = {s.prev: s.index for s in inp.steps if s.prev is not None}
+    late = {s.index: (1.0 - inp.isru_same_month_share) / s.months for s in inp.steps}
     for p, t in m.isru_output:
         var = m.isru_output[p, t]
+        parts = [(t, 1.0 - late[t])] + ([(following[t], late[t])] if late[t] > 0 and t in following else [])
         for c, frac in inp.isru_products[p].items():
-            ctx.add(node, c, t, frac, var)
-            ctx.node_inflow[(node, c, t)].append((frac, var))
-            ctx.new_mass[(c, t)].append((frac, var))
+            for step, share in parts:
+                ctx.add(node, c, step, frac * share, var)
+                ctx.node_inflow[(node, c, step)].append((frac * share, var))
+                ctx.new_mass[(c, step)].append((frac * share, var))
 
     option = inp.scenario.infrastructure.isru
     share = inp.fixed_cost_share
