@@ -328,6 +328,7 @@ def build_inputs(
     refuel_kg: dict[tuple[str, str], float] | None = None,
     homes: dict[str, str] | None = None,
     isru_same_month_share: float = 1.0,
+    daily_legs: bool = False,
 ) -> Inputs:
     """Precompute the inputs of one planning problem.
 
@@ -351,6 +352,8 @@ def build_inputs(
     ``isru_same_month_share`` of a month's ISRU output can serve that month; the rest is made too late
     in the month for its departures and arrives in the next step's balance (a rolling window's months
     are executed day by day; the study's months are not).
+    ``daily_legs`` counts each leg's vehicle time as the day-by-day simulation flies it
+    (:func:`simulated_leg_days`) instead of its time of flight plus turnaround.
     """
     bad = sorted(set(allowed) - set(INFRASTRUCTURE_KINDS))
     if bad:
@@ -431,7 +434,7 @@ def build_inputs(
                 node_specs[a.origin].kind == "surface" or node_specs[a.destination].kind == "surface"
             ):
                 continue
-            leg = a.tof_days + v.turnaround_days
+            leg = simulated_leg_days(a.tof_days, v.turnaround_days) if daily_legs else a.tof_days + v.turnaround_days
             if leg > DAYS_PER_MONTH:
                 continue
             k = math.expm1(a.dv_total_m_s / ve)
@@ -589,6 +592,18 @@ def build_inputs(
         vehicle_home={v: n for v, n in (homes or {}).items() if v in vehicles},
         isru_same_month_share=isru_same_month_share,
     )
+
+
+def simulated_leg_days(tof_days: float, turnaround_days: float) -> int:
+    """Days a leg keeps a vehicle busy in the day-by-day simulation (:mod:`cislink.agents`).
+
+    A vehicle that leaves on day ``d`` is seen to arrive at the first day's step at or after
+    ``d + tof``, and never on the day it left; it may leave again ``ceil(turnaround)`` days after
+    it arrived. A lander's hop between the lunar surface and LLO (a time of flight of about an hour,
+    a day's turnaround) so takes two days, not one: plans that counted one day asked a lander for
+    twice the legs it flies.
+    """
+    return max(1, math.ceil(tof_days)) + math.ceil(turnaround_days)
 
 
 def storage_limit_months(scenario: Scenario) -> int:

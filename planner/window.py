@@ -130,6 +130,7 @@ def _plan_window(
         refuel_kg=state.refuel_kg,
         homes=state.homes,
         isru_same_month_share=scenario.planner.window_isru_same_month_share,
+        daily_legs=True,
     )
     m = build_model(inp)
     relax_after(m, integer_months)

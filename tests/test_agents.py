@@ -15,7 +15,7 @@ from cislink.agents.model import CislinkModel
 from cislink.agents.run import RunFolder, run
 from cislink.errors import CislinkError
 from cislink.orbits import build_network
-from cislink.planner.inputs import Design
+from cislink.planner.inputs import Design, simulated_leg_days
 from cislink.scenarios import load
 
 DEMO = load("quick-demo")
@@ -289,3 +289,25 @@ def test_a_vehicle_does_not_fly_where_it_would_be_stranded() -> None:
     tug._fly()
     assert tug.node == "nrho" and tug.reserve_kg[fuel] >= back - 1e-6
     assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_vehicles_fly_their_legs_as_often_as_plans_count_them() -> None:
+    # a re-plan counts each leg's vehicle time as the day-by-day simulation flies it; a lander's
+    # hop between the lunar surface and LLO (about an hour) takes it two days, not one
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=678_617.0, fleets={"tug": 1, "lander": 1})
+    m = CislinkModel(ref, "sovereign", 2035, design=design, months=1, random_disruptions=False)
+    run(m, None)
+    specs = {v.name: v for v in ref.vehicles}
+    first_day: dict[tuple[str, int], tuple[int, str, str, str]] = {}
+    for day, name, kind, _, _, origin, destination, *_, leg_id in m.vehicle_rows:
+        if leg_id:
+            first_day.setdefault((name, leg_id), (day, kind, origin, destination))
+    gaps = []
+    for (name, _), (day, kind, origin, destination) in sorted(first_day.items(), key=lambda kv: kv[1][0]):
+        later = [d for (n, _), (d, *_) in first_day.items() if n == name and d > day]
+        if later:
+            need = simulated_leg_days(m.network.arc(origin, destination).tof_days, specs[kind].turnaround_days)
+            gaps.append((kind, min(later) - day, need))
+    assert gaps and all(gap >= need for _, gap, need in gaps)
+    assert ("lander", 2, 2) in gaps  # back to back: the plan's count is the simulation's pace
