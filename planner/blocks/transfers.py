@@ -30,9 +30,11 @@ limit binds on arcs out of and into LEO, the eq 20 limit on the others.
 Routing: trips into a node equal trips out of it every month (eq 25), so every vehicle returns to
 where it started; legs longer than a month cannot be flown (eq 26); the month's legs, each with the
 vehicle's turnaround time, fit in the fleet's vehicle-days (eqs 27-28 with the month as the delivery
-window). Where a vehicle type has a home its vehicles start every month from (a rolling window
-knows it), any trip of the month requires a trip out of home, so the month's legs are a tour the
-fleet is on rather than a cycle elsewhere it would first have to fly to.
+window; a rolling window counts each leg in the whole days the day-by-day simulation flies it,
+:func:`cislink.planner.inputs.simulated_leg_days`). Where a vehicle type has a home its vehicles
+start every month from (a rolling window knows it), any trip of the month requires a trip out of
+home, so the month's legs are a tour the fleet is on rather than a cycle elsewhere it would first
+have to fly to.
 
 The fleet size is an integer decision; tugs carry a DDTE cost when any is built, and every
 vehicle's empty mass is launched at the infrastructure price (eq 33).
