@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import pyomo.environ as pyo
 
 from cislink.errors import PlannerError
+from cislink.planner.blocks.transfers import define_tour_cuts
 from cislink.planner.inputs import Design, Segment, build_inputs, storage_limit_months
 from cislink.planner.model import build_model, collector_paused
 from cislink.planner.priced import solve_priced
@@ -134,6 +135,8 @@ def _plan_window(
     )
     m = build_model(inp)
     relax_after(m, integer_months)
+    if inp.vehicle_home:
+        define_tour_cuts(m, inp, list(range(integer_months)))
     build_s = time.perf_counter() - t0
     priced = method == "priced" and integer_months < months and settings.solver == "highs"
     if priced:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import networkx as nx
 import pyomo.environ as pyo
 import pytest
 
@@ -563,6 +564,27 @@ def test_a_window_lets_a_month_use_only_the_isru_output_made_in_time(network) ->
     assert short < 1.0
     whole_out, whole_made, _ = lifted(1.0)  # the study's reading: the month's whole output at once
     assert whole_out > 0.5 * whole_made + 1_000.0
+
+
+def test_a_months_legs_are_one_tour_through_home_not_cycles_of_their_own(network, monkeypatch) -> None:
+    # lunar propellant at LLO and a Mars departure in month 0: a plan may ferry it from LLO to EML2
+    # with the tug; the tug starts the month at LEO, so those legs must join its tour from there
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=678_617.0, fleets={"tug": 1, "lander": 1})
+    state = WindowState(0, design, stocks_kg={("llo", "propellant"): 60_000.0}, homes={"tug": "leo", "lander": "lsp"})
+
+    def tug_tour_reaches_every_leg() -> bool:
+        plan = plan_window(ref, network, state, months=24, settings=FAST, integer_months=1)
+        legs = plan.trips[(plan.trips["month"] == 0) & (plan.trips["vehicle"] == "tug") & (plan.trips["trips"] > 0.5)]
+        g = nx.Graph()
+        g.add_node("leo")
+        g.add_edges_from(zip(legs["origin"], legs["destination"], strict=True))
+        return len(legs) > 0 and nx.is_connected(g)
+
+    assert tug_tour_reaches_every_leg()
+    # without the tour rows the same window splits the tug's month into LEO-GEO and EML2-LLO cycles
+    monkeypatch.setattr("cislink.planner.window.define_tour_cuts", lambda *a, **k: None)
+    assert not tug_tour_reaches_every_leg()
 
 
 def test_only_a_window_shorter_than_the_storage_limit_values_its_end_stock(demo, demo_net) -> None:

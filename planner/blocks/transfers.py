@@ -42,13 +42,14 @@ vehicle's empty mass is launched at the infrastructure price (eq 33).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from cislink.planner.blocks.context import Context, by_index, linear
+from cislink.planner.blocks.context import Context, Terms, by_index, linear
 from cislink.planner.inputs import DAYS_PER_MONTH, TRIP_TIE_BREAK_USD
 
 if TYPE_CHECKING:
@@ -188,3 +189,46 @@ def fleet_costs_usd(inp: Inputs, vehicle: str) -> dict[str, float]:
     if spec.role == "tug" and tug is not None:
         out["operations"] = tug.operations_usd_per_year * inp.years
     return out
+
+
+def define_tour_cuts(m: pyo.ConcreteModel, inp: Inputs, steps: list[int]) -> None:
+    """Rows ``tour_cut``: in ``steps``, every leg of a vehicle type is on a tour through its home.
+
+    Every vehicle of a type with a home starts its month there, so trips among a set ``S`` of other
+    nodes need a vehicle that came into ``S`` and leaves it again. ``home_tour`` says so for ``S``
+    the whole network but home; alone it lets a month's legs fall into cycles of their own (the tug
+    from LEO to GEO and back, and three rounds between EML2 and LLO that no tug was at EML2 to fly:
+    a Mars departure's propellant that never came). For every such ``S`` with legs inside it::
+
+        sum(trips inside S) <= (sum of their upper bounds) * sum(trips from S to the rest)
+
+    A small network has few sets (63 for a tug over seven nodes); a window adds them only to the
+    months it decides in whole numbers.
+    """
+    homes = inp.vehicle_home
+    trips = by_index(m.trips)
+    wanted = set(steps)
+    keys: list[tuple[str, frozenset[str], int]] = []
+    rows: dict[tuple[str, frozenset[str], int], Terms] = {}
+    for v, home in sorted(homes.items()):
+        arcs = [(o, d) for (w, o, d, t) in m.trip_index if w == v and t == min(wanted, default=-1)]
+        others = sorted({n for arc in arcs for n in arc} - {home})
+        for size in range(1, len(others)):  # the whole set but home is home_tour's
+            for inside in itertools.combinations(others, size):
+                s = frozenset(inside)
+                within = [(o, d) for o, d in arcs if o in s and d in s]
+                leaving = [(o, d) for o, d in arcs if o in s and d not in s]
+                if not within or not leaving:
+                    continue
+                for t in sorted(wanted):
+                    xs = [trips[v, o, d, t] for o, d in within if (v, o, d, t) in trips]
+                    big = sum(x.ub for x in xs)
+                    if not xs or big <= 0:
+                        continue
+                    key = (v, s, t)
+                    keys.append(key)
+                    rows[key] = [(1.0, x) for x in xs] + [
+                        (-big, trips[v, o, d, t]) for o, d in leaving if (v, o, d, t) in trips
+                    ]
+    m.tour_cut_index = pyo.Set(initialize=range(len(keys)))
+    m.tour_cut = pyo.Constraint(m.tour_cut_index, rule=lambda _m, i: linear(rows[keys[i]]) <= 0.0)
