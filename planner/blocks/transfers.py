@@ -205,30 +205,19 @@ def define_tour_cuts(m: pyo.ConcreteModel, inp: Inputs, steps: list[int]) -> Non
     A small network has few sets (63 for a tug over seven nodes); a window adds them only to the
     months it decides in whole numbers.
     """
-    homes = inp.vehicle_home
     trips = by_index(m.trips)
-    wanted = set(steps)
-    keys: list[tuple[str, frozenset[str], int]] = []
-    rows: dict[tuple[str, frozenset[str], int], Terms] = {}
-    for v, home in sorted(homes.items()):
-        arcs = [(o, d) for (w, o, d, t) in m.trip_index if w == v and t == min(wanted, default=-1)]
+    rows: list[Terms] = []
+    for v, home in sorted(inp.vehicle_home.items()):
+        arcs = [(va.origin, va.destination) for va in inp.vehicle_arcs if va.vehicle == v]
         others = sorted({n for arc in arcs for n in arc} - {home})
         for size in range(1, len(others)):  # the whole set but home is home_tour's
             for inside in itertools.combinations(others, size):
-                s = frozenset(inside)
-                within = [(o, d) for o, d in arcs if o in s and d in s]
-                leaving = [(o, d) for o, d in arcs if o in s and d not in s]
+                within = [(o, d) for o, d in arcs if o in inside and d in inside]
+                leaving = [(o, d) for o, d in arcs if o in inside and d not in inside]
                 if not within or not leaving:
                     continue
-                for t in sorted(wanted):
-                    xs = [trips[v, o, d, t] for o, d in within if (v, o, d, t) in trips]
+                for t in steps:
+                    xs = [trips[v, o, d, t] for o, d in within]
                     big = sum(x.ub for x in xs)
-                    if not xs or big <= 0:
-                        continue
-                    key = (v, s, t)
-                    keys.append(key)
-                    rows[key] = [(1.0, x) for x in xs] + [
-                        (-big, trips[v, o, d, t]) for o, d in leaving if (v, o, d, t) in trips
-                    ]
-    m.tour_cut_index = pyo.Set(initialize=range(len(keys)))
-    m.tour_cut = pyo.Constraint(m.tour_cut_index, rule=lambda _m, i: linear(rows[keys[i]]) <= 0.0)
+                    rows.append([(1.0, x) for x in xs] + [(-big, trips[v, o, d, t]) for o, d in leaving])
+    m.tour_cut = pyo.Constraint(pyo.SetOf(range(len(rows))), rule=lambda _m, i: linear(rows[i]) <= 0.0)
