@@ -283,13 +283,15 @@ class Vehicle(mesa.Agent):
         for c, kg in self.reserve_kg.items():
             stock[c] = stock.get(c, 0.0) + kg
         cargo = {c: min(kg, stock.get(c, 0.0)) for c, kg in leg.cargo_kg.items()}
-        scale = min(1.0, self.payload_max_kg / max(sum(cargo.values()), 1e-9))
-        cargo = {c: kg * scale for c, kg in cargo.items() if kg * scale > 1e-6}
         k_total = math.expm1(arc.dv_total_m_s / self.ve_m_s)
+        scale = self._capacity_share(cargo, k_total)
+        cargo = {c: kg * scale for c, kg in cargo.items() if kg * scale > 1e-6}
         k_min = math.expm1(arc.dv_m_s / self.ve_m_s)
         k_burn = math.expm1((arc.dv_m_s + spent) / self.ve_m_s)
         shrink = self._cargo_share(stock, cargo, k_min)
-        if shrink <= 0.0 or (shrink < 1.0 and m.day_of_month < PARTIAL_LOAD_DAY):
+        # waiting helps only while more of the cargo or propellant is still due here this month
+        early = m.day_of_month < PARTIAL_LOAD_DAY and m.supply_due(leg.origin, [*leg.cargo_kg, *self.mixture], self)
+        if shrink <= 0.0 or (shrink < 1.0 and early):
             # not even the empty vehicle can go, or the cargo is not all there yet: wait
             if m.day_of_month >= PARTIAL_LOAD_DAY and not leg.reposition:
                 m.drop_leg(leg, f"too little propellant at {leg.origin} for {self.name}")
@@ -297,8 +299,8 @@ class Vehicle(mesa.Agent):
             return
         cargo = {c: kg * shrink for c, kg in cargo.items() if kg * shrink > 1e-6}
         back = self._way_back_kg(leg.destination)
-        room = self._room_with_way_back(back, stock, cargo, k_min)
-        if room < 0.0 or (room < 1.0 and m.day_of_month < PARTIAL_LOAD_DAY):
+        room = self._room_with_way_back(back, stock, cargo, k_min, k_total)
+        if room < 0.0 or (room < 1.0 and early):
             # only a vehicle brings propellant there and the way back does not fit yet: do not go
             if m.day_of_month >= PARTIAL_LOAD_DAY and not leg.reposition:
                 why = f"{self.name} would be stranded at {leg.destination}: too little propellant for the way back"
@@ -353,20 +355,39 @@ class Vehicle(mesa.Agent):
             return {}
         return m.return_propellant_kg(self, destination)
 
+    def _capacity_share(self, cargo: dict[str, float], k: float) -> float:
+        """The largest share of ``cargo`` the vehicle can lift on an arc of propellant fraction ``k``.
+
+        The planner's limits per trip (``planner/blocks/transfers.py``, eqs 20-22): dry cargo (what
+        cannot be pumped into the tanks) within the payload capacity; propellant of the vehicle's own
+        type may also ride in the tanks' room, so cargo and burn together within payload and tank;
+        and the burn ``k (m_empty + cargo)`` within the tank.
+        """
+        total = sum(cargo.values())
+        dry = sum(kg for c, kg in cargo.items() if c not in self.mixture)
+        share = 1.0
+        if dry > 1e-9:
+            share = min(share, self.payload_max_kg / dry)
+        if total > 1e-9:
+            share = min(share, (self.payload_max_kg + self.tank_kg - k * self.empty_kg) / (1.0 + k) / total)
+            if k > 0:
+                share = min(share, (self.tank_kg / k - self.empty_kg) / total)
+        return max(0.0, share)
+
     def _room_with_way_back(
-        self, back: dict[str, float], stock: dict[str, float], cargo: dict[str, float], k: float
+        self, back: dict[str, float], stock: dict[str, float], cargo: dict[str, float], k: float, k_total: float
     ) -> float:
         """The largest share of ``cargo`` that still lets the vehicle carry ``back`` (its way back) too.
 
-        1 where no way back is needed or all fits (payload, and with the burn the stock), -1 where not
-        even the way back alone fits.
+        1 where no way back is needed or all fits (capacity at ``k_total``, and with the burn at ``k``
+        the stock), -1 where not even the way back alone fits.
         """
         if not back:
             return 1.0
 
         def fits(share: float) -> bool:
             full = _with_way_back(back, {c: kg * share for c, kg in cargo.items()})
-            return sum(full.values()) <= self.payload_max_kg + 1e-6 and self._cargo_share(stock, full, k) >= 1 - 1e-9
+            return self._capacity_share(full, k_total) >= 1 - 1e-9 and self._cargo_share(stock, full, k) >= 1 - 1e-9
 
         if fits(1.0):
             return 1.0

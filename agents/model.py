@@ -22,7 +22,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import mesa
@@ -367,8 +367,9 @@ class CislinkModel(mesa.Model):
             # legs are queued in tour order: the first one from here goes once its cargo is there
             leg = here[0]
             depot = self.depot(vehicle.node)
-            ready = all(depot.stock.get(c, 0.0) >= kg - 1e-6 for c, kg in leg.cargo_kg.items())
-            return leg if ready or self.day_of_month >= PARTIAL_LOAD_DAY else None
+            short = [c for c, kg in leg.cargo_kg.items() if depot.stock.get(c, 0.0) < kg - 1e-6]
+            wait = short and self.day_of_month < PARTIAL_LOAD_DAY and self.supply_due(vehicle.node, short, vehicle)
+            return None if wait else leg
         if self.day_of_month < REPOSITION_DAY:
             return None
         # nothing to do here: fly home empty, where the planner's round trips start (the window
@@ -376,6 +377,32 @@ class CislinkModel(mesa.Model):
         if home and vehicle.node != home:
             return self._reposition(vehicle)
         return None
+
+    def supply_due(self, node: str, commodities: Iterable[str], waiting: Vehicle) -> bool:
+        """Whether more of ``commodities`` is still to reach ``node`` this month for ``waiting``.
+
+        By a launch queued or on its way, a vehicle in flight there, a planned leg there not yet
+        flown (by another vehicle: the waiting one cannot fly its own later legs meanwhile), or the
+        ISRU plant producing there. A leg whose cargo is short waits for it only while something is
+        due; otherwise it leaves with what there is (or is dropped, as before).
+        """
+        wanted = set(commodities)
+        end = self.month_start_day + self.month_days
+
+        def brings(kg: dict[str, float]) -> bool:
+            return any(kg.get(c, 0.0) > 1e-6 for c in wanted)
+
+        if self.isru is not None and self.isru.node == node and self.isru.running and brings(self.isru.daily_kg):
+            return True
+        if any(s.node == node and s.arrive_day < end and brings(s.payload_kg) for s in self.shipments):
+            return True
+        if any(n == node and day < end and brings(kg) for p in self.launch_providers for day, n, kg in p.queue):
+            return True
+        flights = [v.flight for v in self.vehicles if not v.lost and v.flight is not None]
+        if any(f.leg.destination == node and (brings(f.cargo_kg) or brings(f.propellant_kg)) for f in flights):
+            return True
+        others = {v.vehicle_type for v in self.vehicles if v is not waiting and not v.lost}
+        return any(g.destination == node and g.vehicle_type in others and brings(g.cargo_kg) for g in self.legs)
 
     def replace_vehicle(self, vehicle_type: str) -> None:
         """A replacement for a lost vehicle arrives: the fleet grows back and its launch is paid."""

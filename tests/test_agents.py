@@ -311,3 +311,78 @@ def test_vehicles_fly_their_legs_as_often_as_plans_count_them() -> None:
             gaps.append((kind, min(later) - day, need))
     assert gaps and all(gap >= need for _, gap, need in gaps)
     assert ("lander", 2, 2) in gaps  # back to back: the plan's count is the simulation's pace
+
+
+def _idle_tug_at(node: str, months: int = 1) -> tuple[CislinkModel, object]:
+    """A demo model on its first day with the tug idle at ``node``, no legs and nothing queued or stocked there."""
+    m = CislinkModel(DEMO, "sovereign", 7, network=NETWORK, design=DESIGN, months=months, random_disruptions=False)
+    m.step()
+    tug = m.vehicles[0]
+    tug.flight, tug.node, tug.reserve_kg, tug.ready_day = None, node, {}, 0
+    m.legs.clear()
+    for s in m.shipments:
+        for c, kg in s.payload_kg.items():
+            m.ledger.record(m.day, "loss", s.node, c, kg, "test")
+    m.shipments.clear()
+    for p in m.launch_providers:
+        p.queue.clear()
+    depot = m.depot(node)
+    for c, kg in list(depot.stock.items()):
+        m.ledger.record(m.day, "loss", node, c, depot.take(c, kg), "test")
+    return m, tug
+
+
+def _stock(m: CislinkModel, node: str, commodity: str, kg: float) -> None:
+    m.depot(node).put(commodity, kg)
+    m.ledger.record(m.day, "launch", node, commodity, kg, "test")
+
+
+def test_a_vehicle_carries_its_own_propellant_in_its_tanks_as_plans_count_it() -> None:
+    # the planner lets propellant of the vehicle's own type ride in the tanks' room beside the payload
+    # (eqs 20-22); the vehicle flying the leg must lift the same, and no more dry cargo than its payload
+    from cislink.agents.agents import Leg
+
+    m, tug = _idle_tug_at("nrho")
+    (fuel,) = tug.mixture
+    k = math.expm1(NETWORK.arc("nrho", "geo").dv_total_m_s / tug.ve_m_s)
+    limit = (tug.payload_max_kg + tug.tank_kg - k * tug.empty_kg) / (1 + k)
+    assert limit > tug.payload_max_kg + 4_000  # this arc leaves the tanks room for more than the payload
+    _stock(m, "nrho", fuel, 60_000.0)
+    _stock(m, "nrho", "food", 20_000.0)
+    m.legs.append(Leg("tug", "nrho", "geo", {fuel: limit - 1_000.0, "food": 1_000.0}))
+    tug._depart()
+    assert tug.flight is not None
+    assert tug.flight.cargo_kg[fuel] == pytest.approx(limit - 1_000.0)
+    assert tug.flight.cargo_kg["food"] == pytest.approx(1_000.0)
+
+    m, tug = _idle_tug_at("nrho")
+    _stock(m, "nrho", fuel, 60_000.0)
+    _stock(m, "nrho", "food", 20_000.0)
+    m.legs.append(Leg("tug", "nrho", "geo", {"food": 12_000.0}))
+    tug._depart()
+    assert tug.flight is not None
+    assert tug.flight.cargo_kg["food"] == pytest.approx(tug.payload_max_kg)  # dry cargo: the payload only
+    assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_a_leg_waits_for_missing_cargo_only_while_more_is_due() -> None:
+    # a leg short of its cargo waits for what is still to come this month (a launch, a vehicle, the
+    # plant); with nothing due, waiting cannot help, and the vehicle leaves at once with what there is
+    from cislink.agents.agents import Leg
+
+    for due in (False, True):
+        m, tug = _idle_tug_at("leo")
+        (fuel,) = tug.mixture
+        _stock(m, "leo", fuel, 30_000.0)
+        _stock(m, "leo", "food", 900.0)
+        m.legs.append(Leg("tug", "leo", "geo", {"food": 1_000.0}))
+        if due:
+            provider = m.launch_providers[0]
+            provider.queue.append((m.day + 3, "leo", {"food": 500.0}))
+        assert m.day_of_month < 20
+        tug._depart()
+        if due:
+            assert tug.flight is None and tug.node == "leo", "the launch due in 3 days brings the rest"
+        else:
+            assert tug.flight is not None and tug.flight.cargo_kg["food"] == pytest.approx(900.0)
+        assert abs(m.balance_error_kg) < 1e-6
