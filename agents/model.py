@@ -47,7 +47,7 @@ from cislink.agents.ledger import Ledger
 from cislink.agents.policy import design_for_policy, policy_def
 from cislink.errors import CislinkError, PlannerError
 from cislink.orbits.debris import DebrisModel
-from cislink.planner.inputs import DAYS_PER_MONTH, Design, demand_events, mixture
+from cislink.planner.inputs import DAYS_PER_MONTH, Design, demand_events, mixture, simulated_leg_days
 from cislink.planner.results import Plan
 from cislink.planner.solve import SolverSettings
 from cislink.planner.window import WindowState, plan_window
@@ -690,7 +690,35 @@ class CislinkModel(mesa.Model):
             self.sells,
             self.refuel_needs_kg(),
             {t: h for t in sorted(self._vehicle_types()) if (h := self.home(t)) is not None},
+            self.busy_days(),
         )
+
+    def busy_days(self) -> dict[str, float]:
+        """Days of this month each vehicle type's fleet spends before its tour from home can start.
+
+        A leg still in flight (to its arrival and turnaround), a turnaround not yet over, and the way
+        home from where a vehicle ends up, each hop counted as the simulation flies it. The window
+        fits the month's trips in the fleet's days less these, so it plans no more than can be flown.
+        """
+        busy: dict[str, float] = defaultdict(float)
+        for v in self.vehicles:
+            if v.lost:
+                continue
+            if v.flight is not None:
+                at = v.flight.leg.destination
+                days = max(math.ceil(v.flight.arrive_day) - self.day, 0) + math.ceil(v.turnaround_days)
+            else:
+                at, days = v.node, max(v.ready_day - self.day, 0)
+            home = self.home(v.vehicle_type)
+            if home and at != home:
+                path = self.home_path(v.vehicle_type, at)
+                days += sum(
+                    simulated_leg_days(self.network.arc(a, b).tof_days, v.turnaround_days)
+                    for a, b in itertools.pairwise(path)
+                )
+            if days > 0:
+                busy[v.vehicle_type] += min(days, self.month_days)
+        return dict(busy)
 
     def _vehicle_types(self) -> set[str]:
         """The vehicle types this run flies: those in service and those still to be placed."""

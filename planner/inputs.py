@@ -177,6 +177,7 @@ class Inputs:
     notes: list[str] = field(default_factory=list)
     vehicle_home: dict[str, str] = field(default_factory=dict)  # type -> node every month's tour passes
     isru_same_month_share: float = 1.0  # share of a month's ISRU output usable in that month (the rest: next step)
+    vehicle_busy_days: dict[str, float] = field(default_factory=dict)  # type -> vehicle-days of step 0 taken already
 
     # ---- derived indexes (filled in __post_init__) --------------------------------------------
     arcs_out: dict[str, list[VehicleArc]] = field(default_factory=dict)
@@ -329,6 +330,7 @@ def build_inputs(
     homes: dict[str, str] | None = None,
     isru_same_month_share: float = 1.0,
     daily_legs: bool = False,
+    busy_days: dict[str, float] | None = None,
 ) -> Inputs:
     """Precompute the inputs of one planning problem.
 
@@ -354,6 +356,9 @@ def build_inputs(
     are executed day by day; the study's months are not).
     ``daily_legs`` counts each leg's vehicle time as the day-by-day simulation flies it
     (:func:`simulated_leg_days`) instead of its time of flight plus turnaround.
+    ``busy_days`` gives, per vehicle type, the vehicle-days of the first step its fleet spends before
+    the month's tour can start (a leg still in flight, the way home from where a vehicle is): the
+    first step's trips fit in the fleet's days less these.
     """
     bad = sorted(set(allowed) - set(INFRASTRUCTURE_KINDS))
     if bad:
@@ -590,6 +595,7 @@ def build_inputs(
         required=frozenset(required) & allowed,
         notes=notes,
         vehicle_home={v: n for v, n in (homes or {}).items() if v in vehicles},
+        vehicle_busy_days={v: d for v, d in (busy_days or {}).items() if v in vehicles and d > 0},
         isru_same_month_share=isru_same_month_share,
     )
 

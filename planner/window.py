@@ -74,6 +74,7 @@ class WindowState:
     allies: bool = False
     refuel_kg: dict[tuple[str, str], float] = field(default_factory=dict)
     homes: dict[str, str] = field(default_factory=dict)
+    busy_days: dict[str, float] = field(default_factory=dict)
 
 
 def plan_window(
@@ -132,6 +133,7 @@ def _plan_window(
         homes=state.homes,
         isru_same_month_share=scenario.planner.window_isru_same_month_share,
         daily_legs=True,
+        busy_days=state.busy_days,
     )
     m = build_model(inp)
     relax_after(m, integer_months)

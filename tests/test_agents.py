@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 
@@ -386,3 +387,15 @@ def test_a_leg_waits_for_missing_cargo_only_while_more_is_due() -> None:
         else:
             assert tug.flight is not None and tug.flight.cargo_kg["food"] == pytest.approx(900.0)
         assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_a_vehicle_away_from_home_leaves_the_window_fewer_days_for_its_tour() -> None:
+    # the re-plan is told how many of the month's days the fleet spends getting home first
+    m, tug = _idle_tug_at("leo")
+    assert m.busy_days() == {}
+    tug.node = "geo"
+    path = m.home_path("tug", "geo")
+    days = sum(simulated_leg_days(NETWORK.arc(a, b).tof_days, tug.turnaround_days) for a, b in itertools.pairwise(path))
+    assert path[-1] == "leo" and days >= 1
+    assert m.busy_days() == {"tug": days}
+    assert m.window_state().busy_days == {"tug": days}

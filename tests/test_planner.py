@@ -879,3 +879,27 @@ def test_a_subset_out_of_time_still_bounds_its_case_by_its_linear_relaxation(dem
     assert demo.infrastructure.tug.ddte_usd < tug.bound_usd <= tug_optimum * (1 + 1e-9)
     assert result.plan.solve.bound_usd == pytest.approx(min(r.bound_usd for r in result.subsets))
     assert 0.0 <= result.plan.solve.mip_gap < 1.0
+
+
+def test_a_window_fits_the_months_legs_in_the_days_its_fleet_has_left(network) -> None:
+    # a tug still on its way home for most of the month has only the rest of the month for its tour:
+    # the window's legs of that month fit in the fleet's days less the days it is busy
+    from cislink.planner.inputs import simulated_leg_days
+
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=678_617.0, fleets={"tug": 1, "lander": 1})
+    tug = next(v for v in ref.vehicles if v.name == "tug")
+
+    def tug_days(busy: dict[str, float]) -> float:
+        stock = {("llo", "propellant"): 60_000.0}
+        state = WindowState(0, design, stocks_kg=stock, homes={"tug": "leo", "lander": "lsp"}, busy_days=busy)
+        plan = plan_window(ref, network, state, months=3, settings=FAST, integer_months=1)
+        legs = plan.trips[(plan.trips["month"] == 0) & (plan.trips["vehicle"] == "tug")]
+        return sum(
+            r.trips * simulated_leg_days(network.arc(r.origin, r.destination).tof_days, tug.turnaround_days)
+            for r in legs.itertuples()
+        )
+
+    left = 365.25 / 12 - 6.0
+    assert tug_days({}) > left  # the month's tour uses more days than are left below
+    assert tug_days({"tug": 6.0}) <= left + 1e-6

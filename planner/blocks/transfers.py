@@ -125,8 +125,13 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
             <= 0.0
         ),
     )
+    first = steps[0]
+    busy = inp.vehicle_busy_days
     m.fleet_days = pyo.Constraint(
-        sorted(days), rule=lambda _m, v, t: linear([*days[(v, t)], (-days_of[t], m.fleet[v])]) <= 0.0
+        sorted(days),
+        rule=lambda _m, v, t: (
+            linear([*days[(v, t)], (-days_of[t], m.fleet[v])]) <= (-busy.get(v, 0.0) if t == first else 0.0)
+        ),
     )
 
     # balances: cargo leaves the origin and arrives at the destination; propellant is drawn at the origin
