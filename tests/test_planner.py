@@ -581,6 +581,8 @@ def test_a_months_legs_are_one_tour_through_home_not_cycles_of_their_own(network
         g.add_edges_from(zip(legs["origin"], legs["destination"], strict=True))
         return len(legs) > 0 and nx.is_connected(g)
 
+    # the no_return_fuel rows alone also join these legs (the EML2-LLO cycle fuelled itself): off here
+    monkeypatch.setattr("cislink.planner.blocks.balance.define_no_return_fuel", lambda *a, **k: None)
     assert tug_tour_reaches_every_leg()
     # without the tour rows the same window splits the tug's month into LEO-GEO and EML2-LLO cycles
     monkeypatch.setattr("cislink.planner.window.define_tour_cuts", lambda *a, **k: None)
@@ -903,3 +905,53 @@ def test_a_window_fits_the_months_legs_in_the_days_its_fleet_has_left(network) -
     left = 365.25 / 12 - 6.0
     assert tug_days({}) > left  # the month's tour uses more days than are left below
     assert tug_days({"tug": 6.0}) <= left + 1e-6
+
+
+#: Stock (kg) a 240-month sovereign run (seed 2035) had at the start of month 71.
+MONTH_71_STOCK = {
+    ("leo", "water"): 645, ("leo", "oxygen"): 146, ("leo", "food"): 870, ("leo", "mmh"): 2500, ("leo", "nto"): 1972,
+    ("leo", "propellant"): 155, ("geo", "mmh"): 164, ("geo", "nto"): 268, ("geo", "propellant"): 2497,
+    ("llo", "propellant"): 1869, ("llo", "water"): 2190, ("llo", "mmh"): 1694, ("llo", "nto"): 3250,
+    ("nrho", "water"): 300, ("nrho", "oxygen"): 58, ("nrho", "food"): 427, ("nrho", "mmh"): 17, ("nrho", "nto"): 31,
+    ("nrho", "propellant"): 1664, ("eml1", "food"): 1, ("eml2", "food"): 2594, ("lsp", "water"): 3612,
+    ("lsp", "oxygen"): 1167, ("lsp", "food"): 858, ("lsp", "propellant"): 16129, ("lsp", "mmh"): 299,
+}  # fmt: skip
+
+
+def test_an_excursion_is_not_fuelled_by_its_own_return(network, monkeypatch) -> None:
+    # flown in order from home, no tug leg may leave a node before the propellant it draws there is
+    # there: stock, launches and the lander's deliveries (counted from the month's start), or what
+    # the tug's earlier legs brought
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=678_617.0, fleets={"tug": 1, "lander": 1})
+    state = WindowState(71, design, stocks_kg={k: float(v) for k, v in MONTH_71_STOCK.items()},
+                        homes={"tug": "leo", "lander": "lsp"})  # fmt: skip
+
+    def flyable_in_order() -> bool:
+        plan = plan_window(ref, network, state, months=24, settings=FAST, integer_months=1)
+        month = plan.trips[(plan.trips["month"] == 71) & (plan.trips["trips"] > 0.5)]
+        fuel = plan.flows[(plan.flows["month"] == 71) & (plan.flows["commodity"] == "propellant")]
+        have: dict[str, float] = {n: kg for (n, c), kg in state.stocks_kg.items() if c == "propellant"}
+        up = plan.launched
+        for r in up[(up["month"] == 71) & (up["commodity"] == "propellant")].itertuples():
+            have[r.node] = have.get(r.node, 0.0) + r.kg
+        for r in fuel[fuel["vehicle"] == "lander"].itertuples():
+            have[r.destination] = have.get(r.destination, 0.0) + r.kg
+        g = nx.MultiDiGraph()
+        carried = {(r.origin, r.destination): r.kg for r in fuel[fuel["vehicle"] == "tug"].itertuples()}
+        for r in month[month["vehicle"] == "tug"].itertuples():
+            bring = carried.get((r.origin, r.destination), 0.0) / r.trips
+            for _ in range(round(r.trips)):
+                g.add_edge(r.origin, r.destination, draw=r.propellant_kg / r.trips + bring, bring=bring)
+        assert g.number_of_edges() > 0
+        for o, d, k in nx.eulerian_circuit(g, source="leo", keys=True):
+            leg = g.edges[o, d, k]
+            if o != "leo" and have.get(o, 0.0) < leg["draw"] - 1.0:
+                return False
+            have[o] = have.get(o, 0.0) - leg["draw"]
+            have[d] = have.get(d, 0.0) + leg["bring"]
+        return True
+
+    assert flyable_in_order()
+    monkeypatch.setattr("cislink.planner.blocks.balance.define_no_return_fuel", lambda *a, **k: None)
+    assert not flyable_in_order()  # without the rows the tug leaves EML2 on what it brings back later
