@@ -955,3 +955,23 @@ def test_an_excursion_is_not_fuelled_by_its_own_return(network, monkeypatch) -> 
     assert flyable_in_order()
     monkeypatch.setattr("cislink.planner.blocks.balance.define_no_return_fuel", lambda *a, **k: None)
     assert not flyable_in_order()  # without the rows the tug leaves EML2 on what it brings back later
+
+
+def test_a_vehicle_a_few_kg_short_of_its_way_home_gets_them(network) -> None:
+    # a tug left at EML2 with 2,399.5 kg of the 2,417 kg its hop home burns: 18 kg short. At the
+    # ordinary penalty per kg leaving them short is cheaper than a launch, and the tug would sit at
+    # EML2 month after month (as it did for three years of one 240-month run)
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=678_617.0, fleets={"tug": 1, "lander": 1})
+    need = 17.9
+    # 14.2 kg are at EML2: the 3.7 kg missing cost less than a launch at the ordinary penalty
+    assert (need - 14.2) * ref.planner.shortfall_penalty_usd_per_kg < min(lv.price_usd for lv in ref.launch_vehicles)
+    state = WindowState(
+        86, design, stocks_kg={("eml2", "propellant"): 14.2}, refuel_kg={("eml2", "propellant"): need},
+        homes={"tug": "leo", "lander": "lsp"},
+    )  # fmt: skip
+    plan = plan_window(ref, network, state, months=3, settings=FAST, integer_months=1)
+    short = plan.shortfall[plan.shortfall["demand"].str.startswith("refuel@")]
+    assert short["kg"].sum() < 1e-6
+    up = plan.launched
+    assert up[(up["month"] == 86) & (up["node"] == "eml2")]["kg"].sum() >= need - 14.2
