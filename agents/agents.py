@@ -312,7 +312,7 @@ class Vehicle(mesa.Agent):
         # propellant on hand at the origin once the cargo is set aside, in the vehicle's mixture
         avail = min((stock.get(c, 0.0) - cargo.get(c, 0.0)) / frac for c, frac in self.mixture.items() if frac > 0)
         need = min(k_total * loaded, self.tank_kg, max(avail, 0.0))
-        if need < k_burn * loaded - 1e-9:
+        if need < k_burn * loaded - 1e-3:  # the room above is found to a share of 1e-9
             self._delay(leg, f"{burns} avoidance burns exceed the propellant margin on board")
             return
         prop_need = {c: need * frac for c, frac in self.mixture.items()}
@@ -346,14 +346,24 @@ class Vehicle(mesa.Agent):
     def _way_back_kg(self, destination: str) -> dict[str, float]:
         """Propellant the vehicle must arrive with at ``destination`` to fly its first hop home.
 
-        Nothing where a launch or the ISRU plant can bring propellant (the next re-plan can refuel it
-        there), nor at home. Elsewhere (the lunar surface without a producing plant) only a vehicle
-        brings propellant, and a vehicle that arrives without its way back is stranded for good.
+        Nothing at home. Where only a vehicle brings propellant (the lunar surface without a
+        producing plant), a vehicle that arrives without its way back is stranded for good. Where a
+        launch or the ISRU plant can bring it, the vehicle need not carry what is there already or
+        still due there this month; without either it would sit there until a later month's re-plan
+        sends a launch, and the month's tour would stop.
         """
         m = self.model
-        if destination == m.home(self.vehicle_type) or m.supplied_without_vehicles(destination):
+        if destination == m.home(self.vehicle_type):
             return {}
-        return m.return_propellant_kg(self, destination)
+        need = m.return_propellant_kg(self, destination)
+        if not m.supplied_without_vehicles(destination):
+            return need
+        stock = m.depot(destination).stock
+        return {
+            c: kg
+            for c, kg in need.items()
+            if stock.get(c, 0.0) < kg - 1e-6 and not m.supply_due(destination, [c], self)
+        }
 
     def _capacity_share(self, cargo: dict[str, float], k: float) -> float:
         """The largest share of ``cargo`` the vehicle can lift on an arc of propellant fraction ``k``.

@@ -399,3 +399,24 @@ def test_a_vehicle_away_from_home_leaves_the_window_fewer_days_for_its_tour() ->
     assert path[-1] == "leo" and days >= 1
     assert m.busy_days() == {"tug": days}
     assert m.window_state().busy_days == {"tug": days}
+
+
+def test_a_vehicle_carries_its_way_home_where_no_propellant_is_coming() -> None:
+    # GEO can be refuelled by launch, but only a launch this month helps the month's tour: without
+    # one due (or stock there), the tug takes its first hop home along instead of sitting at GEO
+    from cislink.agents.agents import Leg
+
+    for due in (False, True):
+        m, tug = _idle_tug_at("nrho")
+        (fuel,) = tug.mixture
+        _stock(m, "nrho", fuel, 30_000.0)
+        _stock(m, "nrho", "food", 2_000.0)
+        m.legs.append(Leg("tug", "nrho", "geo", {"food": 2_000.0}))
+        if due:
+            m.launch_providers[0].queue.append((m.day + 3, "geo", {fuel: 5_000.0}))
+        back = m.return_propellant_kg(tug, "geo")[fuel]
+        assert back > 0 and m.home_path("tug", "geo")[-1] == "leo"
+        tug._depart()
+        assert tug.flight is not None
+        assert tug.flight.cargo_kg.get(fuel, 0.0) == pytest.approx(0.0 if due else back)
+        assert abs(m.balance_error_kg) < 1e-6
