@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from cislink.planner.inputs import G0_M_S2
+from cislink.planner.inputs import G0_M_S2, trip_load_limit_kg
 
 if TYPE_CHECKING:
     from cislink.agents.model import CislinkModel
@@ -289,9 +289,12 @@ class Vehicle(mesa.Agent):
         k_min = math.expm1(arc.dv_m_s / self.ve_m_s)
         k_burn = math.expm1((arc.dv_m_s + spent) / self.ve_m_s)
         shrink = self._cargo_share(stock, cargo, k_min)
-        # waiting helps only while more of the cargo or propellant is still due here this month
-        early = m.day_of_month < PARTIAL_LOAD_DAY and m.supply_due(leg.origin, [*leg.cargo_kg, *self.mixture], self)
-        if shrink <= 0.0 or (shrink < 1.0 and early):
+
+        def early() -> bool:
+            """Waiting helps only while more of the cargo or propellant is still due here this month."""
+            return m.day_of_month < PARTIAL_LOAD_DAY and m.supply_due(leg.origin, [*leg.cargo_kg, *self.mixture], self)
+
+        if shrink <= 0.0 or (shrink < 1.0 and early()):
             # not even the empty vehicle can go, or the cargo is not all there yet: wait
             if m.day_of_month >= PARTIAL_LOAD_DAY and not leg.reposition:
                 m.drop_leg(leg, f"too little propellant at {leg.origin} for {self.name}")
@@ -300,7 +303,7 @@ class Vehicle(mesa.Agent):
         cargo = {c: kg * shrink for c, kg in cargo.items() if kg * shrink > 1e-6}
         back = self._way_back_kg(leg.destination)
         room = self._room_with_way_back(back, stock, cargo, k_min, k_total)
-        if room < 0.0 or (room < 1.0 and early):
+        if room < 0.0 or (room < 1.0 and early()):
             # only a vehicle brings propellant there and the way back does not fit yet: do not go
             if m.day_of_month >= PARTIAL_LOAD_DAY and not leg.reposition:
                 why = f"{self.name} would be stranded at {leg.destination}: too little propellant for the way back"
@@ -379,9 +382,7 @@ class Vehicle(mesa.Agent):
         if dry > 1e-9:
             share = min(share, self.payload_max_kg / dry)
         if total > 1e-9:
-            share = min(share, (self.payload_max_kg + self.tank_kg - k * self.empty_kg) / (1.0 + k) / total)
-            if k > 0:
-                share = min(share, (self.tank_kg / k - self.empty_kg) / total)
+            share = min(share, trip_load_limit_kg(self.payload_max_kg, self.tank_kg, self.empty_kg, k) / total)
         return max(0.0, share)
 
     def _room_with_way_back(

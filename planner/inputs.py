@@ -612,6 +612,19 @@ def simulated_leg_days(tof_days: float, turnaround_days: float) -> int:
     return max(1, math.ceil(tof_days)) + math.ceil(turnaround_days)
 
 
+def trip_load_limit_kg(payload_kg: float, tank_kg: float, empty_kg: float, k: float) -> float:
+    """The most one trip lifts on an arc of propellant fraction ``k`` (study eqs 20 and 22).
+
+    Propellant of the vehicle's own type may ride in the tanks' room, so cargo and burn together
+    fit in payload plus tank (eq 20: ``C + k (m_empty + C) <= payload + tank``), and the burn fits
+    in the tank (eq 22). Dry cargo is further held to the payload (eq 21) by its caller. Negative
+    where the vehicle cannot fly the arc even empty.
+    """
+    total = (payload_kg + tank_kg - k * empty_kg) / (1.0 + k)
+    burn = tank_kg / k - empty_kg if k > 0 else tank_kg
+    return min(total, burn)
+
+
 def storage_limit_months(scenario: Scenario) -> int:
     """Longest a commodity may be held anywhere (eq 16): the depot option's limit, or the default."""
     depot = scenario.infrastructure.depot

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cislink.agents.agents import Vehicle
 from cislink.agents.disruptions import KINDS, Event, targets
 from cislink.agents.model import CislinkModel
 from cislink.agents.run import RunFolder, run
@@ -314,7 +315,7 @@ def test_vehicles_fly_their_legs_as_often_as_plans_count_them() -> None:
     assert ("lander", 2, 2) in gaps  # back to back: the plan's count is the simulation's pace
 
 
-def _idle_tug_at(node: str, months: int = 1) -> tuple[CislinkModel, object]:
+def _idle_tug_at(node: str, months: int = 1) -> tuple[CislinkModel, Vehicle]:
     """A demo model on its first day with the tug idle at ``node``, no legs and nothing queued or stocked there."""
     m = CislinkModel(DEMO, "sovereign", 7, network=NETWORK, design=DESIGN, months=months, random_disruptions=False)
     m.step()

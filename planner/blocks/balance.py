@@ -96,6 +96,16 @@ def define_no_return_fuel(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> No
     for v, o, d in arcs:
         out[(v, o)].append(d)
         inn[(v, d)].append(o)
+    supply: dict[tuple[str, str, str, int], tuple[Terms, float]] = {}
+
+    def other_supply(v: str, n: str, c: str, t: int) -> tuple[Terms, float]:
+        """``n``'s inflows of ``c`` other than ``v``'s arrivals (negated, for the row), and its stock."""
+        if (v, n, c, t) not in supply:
+            mine = {id(cargo[v, y, n, c, t]) for y in inn[(v, n)]}
+            terms = [(-k, var) for k, var in ctx.balance.get((n, c, t), []) if k > 0 and id(var) not in mine]
+            supply[(v, n, c, t)] = (terms, ctx.constant.get((n, c, t), 0.0) + ctx.demand.get((n, c, t), 0.0))
+        return supply[(v, n, c, t)]
+
     rows: dict[tuple[str, str, str, str, int], tuple[Terms, float]] = {}
     for (v, n, x), va in sorted(arcs.items()):
         home = inp.vehicle_home.get(v)
@@ -105,9 +115,7 @@ def define_no_return_fuel(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> No
         for c, frac in sorted(inp.vehicle_mixture.get(v, {}).items()):
             for s in inp.steps:
                 t = s.index
-                mine = {id(cargo[v, y, n, c, t]) for y in inn[(v, n)]}
-                others_in = [(-k, var) for k, var in ctx.balance.get((n, c, t), []) if k > 0 and id(var) not in mine]
-                stock = ctx.constant.get((n, c, t), 0.0) + ctx.demand.get((n, c, t), 0.0)
+                others_in, stock = other_supply(v, n, c, t)
                 terms: Terms = [(frac * va.k * inp.vehicle_empty_kg[v], trips[v, n, x, t])]
                 terms += [(frac * va.k, cargo[v, n, x, k, t]) for k in inp.commodities]
                 terms.append((1.0, cargo[v, n, x, c, t]))

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING
 import pyomo.environ as pyo
 
 from cislink.planner.blocks.context import Context, Terms, by_index, linear
-from cislink.planner.inputs import DAYS_PER_MONTH, TRIP_TIE_BREAK_USD
+from cislink.planner.inputs import DAYS_PER_MONTH, TRIP_TIE_BREAK_USD, trip_load_limit_kg
 
 if TYPE_CHECKING:
     from cislink.planner.inputs import Inputs, VehicleArc
@@ -168,14 +168,8 @@ def cargo_limit_kg(inp: Inputs, va: VehicleArc) -> float:
 
     Negative where the vehicle cannot fly the arc even empty, which then allows no trip.
     """
-    payload, tank, empty = (
-        inp.vehicle_payload_kg[va.vehicle],
-        inp.vehicle_tank_kg[va.vehicle],
-        inp.vehicle_empty_kg[va.vehicle],
-    )
-    total = (payload + tank - va.k * empty) / (1.0 + va.k)
-    burn = tank / va.k - empty if va.k > 0 else tank
-    limit = min(total, burn)
+    payload = inp.vehicle_payload_kg[va.vehicle]
+    limit = trip_load_limit_kg(payload, inp.vehicle_tank_kg[va.vehicle], inp.vehicle_empty_kg[va.vehicle], va.k)
     if not any(c not in inp.vehicle_mixture[va.vehicle] for c in inp.commodities):
         limit = min(limit, payload)  # everything it carries is dry cargo (eq 21)
     return limit
