@@ -353,7 +353,10 @@ class Vehicle(mesa.Agent):
         producing plant), a vehicle that arrives without its way back is stranded for good. Where a
         launch or the ISRU plant can bring it, the vehicle need not carry what is there already or
         still due there this month; without either it would sit there until a later month's re-plan
-        sends a launch, and the month's tour would stop.
+        sends a launch, and the month's tour would stop. There it carries only what the stock lacks:
+        a tug bringing 1.2 t of propellant to GEO, where 2.0 t of its 3.2 t way home were already
+        stocked, had carried all 3.2 t, and the 4.9 t of LEO propellant that cost (the extra with its
+        own burn) left its next leg, to the Mars vehicle, with 4% of its cargo.
         """
         m = self.model
         if destination == m.home(self.vehicle_type):
@@ -363,7 +366,7 @@ class Vehicle(mesa.Agent):
             return need
         stock = m.depot(destination).stock
         return {
-            c: kg
+            c: kg - stock.get(c, 0.0)
             for c, kg in need.items()
             if stock.get(c, 0.0) < kg - 1e-6 and not m.supply_due(destination, [c], self)
         }

@@ -772,27 +772,6 @@ class CislinkModel(mesa.Model):
             self.log_event(
                 "plan_remainder", "planner", detail=f"executing month {sel} of the plan made in month {self.plan_month}"
             )
-        launches = plan.launches[plan.launches["month"] == sel]
-        launched = plan.launched[plan.launched["month"] == sel]
-        # one entry per launch, payload split by each launch's share of the capacity to its node
-        by_node: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        lvs = {lv.name: lv for lv in self.scenario.launch_vehicles}
-        for r in launches.itertuples(index=False):
-            cls = launch_class(self.scenario.node(r.node))
-            cap = lvs[r.launch_vehicle].payload_kg(cls) if cls else 0.0
-            for _ in range(math.ceil(r.count - 1e-6)):
-                by_node[r.node].append((r.launch_vehicle, cap))
-        total = sum(len(v) for v in by_node.values())
-        i = 0
-        providers = {p.name: p for p in self.agents_by_type[LaunchProvider]}
-        for node in sorted(by_node):
-            rows = launched[launched["node"] == node]
-            cap_total = sum(c for _, c in by_node[node]) or 1.0
-            for lv, cap in by_node[node]:
-                payload = {r.commodity: r.kg * cap / cap_total for r in rows.itertuples(index=False)}
-                day = self.day + (i * LAUNCH_SPREAD_DAYS) // max(total, 1)
-                providers[lv].queue.append((day, node, payload))
-                i += 1
         trips = plan.trips[plan.trips["month"] == sel]
         flows = plan.flows[plan.flows["month"] == sel]
         for r in trips.itertuples(index=False):
@@ -812,6 +791,28 @@ class CislinkModel(mesa.Model):
             home = self.home(v.vehicle_type)
             v.return_first = bool(home) and (v.node or (v.flight.leg.destination if v.flight else home)) != home
         self.legs = self._tour_order(self.legs)
+        launches = plan.launches[plan.launches["month"] == sel]
+        launched = plan.launched[plan.launched["month"] == sel]
+        # one entry per launch, payload split by each launch's share of the capacity to its node
+        by_node: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        lvs = {lv.name: lv for lv in self.scenario.launch_vehicles}
+        for r in launches.itertuples(index=False):
+            cls = launch_class(self.scenario.node(r.node))
+            cap = lvs[r.launch_vehicle].payload_kg(cls) if cls else 0.0
+            for _ in range(math.ceil(r.count - 1e-6)):
+                by_node[r.node].append((r.launch_vehicle, cap))
+        total = sum(len(v) for v in by_node.values())
+        i = 0
+        providers = {p.name: p for p in self.agents_by_type[LaunchProvider]}
+        need = self._launch_need_days()
+        for node in sorted(by_node, key=lambda n: (need.get(n, math.inf) - self.launch_days(n), n)):
+            rows = launched[launched["node"] == node]
+            cap_total = sum(c for _, c in by_node[node]) or 1.0
+            for lv, cap in by_node[node]:
+                payload = {r.commodity: r.kg * cap / cap_total for r in rows.itertuples(index=False)}
+                day = self.day + (i * LAUNCH_SPREAD_DAYS) // max(total, 1)
+                providers[lv].queue.append((day, node, payload))
+                i += 1
         if self.isru is not None:
             isru = plan.isru[plan.isru["month"] == sel]
             daily: dict[str, float] = defaultdict(float)
@@ -821,6 +822,24 @@ class CislinkModel(mesa.Model):
                     daily[c] += r.kg * frac / DAYS_PER_MONTH
             self.isru.daily_kg = dict(daily)
         self._schedule_mars(sel)
+
+    def _launch_need_days(self) -> dict[str, float]:
+        """Days into the month when the first queued leg leaves each node, flown in tour order.
+
+        The month's launches go up first to where the vehicles' tours need them first: a tug whose
+        tour starts at LEO with propellant from that month's LEO launch cannot leave before the
+        launch arrives. Nodes no leg leaves (stations, the Mars vehicle's node) are not in it.
+        """
+        need: dict[str, float] = {}
+        for vtype in {g.vehicle_type for g in self.legs}:
+            spec = next(v for v in self.scenario.vehicles if v.name == vtype)
+            days = 0.0
+            for g in self.legs:
+                if g.vehicle_type != vtype:
+                    continue
+                need[g.origin] = min(need.get(g.origin, math.inf), days)
+                days += simulated_leg_days(self.network.arc(g.origin, g.destination).tof_days, spec.turnaround_days)
+        return need
 
     def _tour_order(self, legs: list[Leg]) -> list[Leg]:
         """Order each vehicle type's legs as a round tour from where its vehicles are.

@@ -421,3 +421,64 @@ def test_a_vehicle_carries_its_way_home_where_no_propellant_is_coming() -> None:
         assert tug.flight is not None
         assert tug.flight.cargo_kg.get(fuel, 0.0) == pytest.approx(0.0 if due else back)
         assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_a_vehicle_carries_only_the_part_of_its_way_home_not_stocked_there() -> None:
+    # the stock at the destination and the leg's own propellant cargo count towards the way home:
+    # carrying all of it again spends the origin's propellant on the legs after this one
+    from cislink.agents.agents import Leg
+
+    m, tug = _idle_tug_at("nrho")
+    (fuel,) = tug.mixture
+    back = m.return_propellant_kg(tug, "geo")[fuel]
+    for cargo_fuel in (0.0, 0.8 * back):
+        m, tug = _idle_tug_at("nrho")
+        _stock(m, "nrho", fuel, 30_000.0)
+        _stock(m, "nrho", "food", 2_000.0)
+        _stock(m, "geo", fuel, 0.4 * back)
+        m.legs.append(Leg("tug", "nrho", "geo", {"food": 2_000.0, fuel: cargo_fuel}))
+        tug._depart()
+        assert tug.flight is not None
+        assert tug.flight.cargo_kg.get(fuel, 0.0) == pytest.approx(max(0.6 * back, cargo_fuel))
+        assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_launches_go_up_first_where_the_vehicles_tours_start() -> None:
+    # a tug whose tour starts at LEO waits for that month's LEO launch; a launch to a node no leg
+    # leaves from (a station's) can come later in the month
+    from dataclasses import replace
+
+    import pandas as pd
+
+    m, tug = _idle_tug_at("leo")
+    month = m.month
+    (fuel,) = tug.mixture
+    m.plan = replace(
+        m.plan,
+        launches=pd.DataFrame(
+            [
+                {"month": month, "launch_vehicle": "falcon_heavy", "node": "geo", "count": 1.0},
+                {"month": month, "launch_vehicle": "falcon_9", "node": "leo", "count": 1.0},
+            ]
+        ),
+        launched=pd.DataFrame(
+            [
+                {"month": month, "node": "geo", "commodity": "food", "kg": 3_000.0},
+                {"month": month, "node": "leo", "commodity": fuel, "kg": 15_000.0},
+            ]
+        ),
+        trips=pd.DataFrame(
+            [
+                {"month": month, "vehicle": "tug", "origin": o, "destination": d, "trips": 1.0}
+                for o, d in (("leo", "nrho"), ("nrho", "leo"))
+            ]
+        ),
+        flows=pd.DataFrame(columns=["month", "vehicle", "origin", "destination", "commodity", "kg"]),
+        mars=m.plan.mars.iloc[0:0],
+        isru=m.plan.isru.iloc[0:0],
+    )
+    m.plan_month = month
+    m._schedule(0)
+    queued = {node: day for p in m.launch_providers for day, node, _ in p.queue}
+    assert set(queued) == {"geo", "leo"}
+    assert queued["leo"] == m.day < queued["geo"]
