@@ -7,6 +7,7 @@ act each day (launches, then arrivals and departures, production, consumption, b
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -167,10 +168,28 @@ class LaunchProvider(mesa.Agent):
                     m.ledger.record(m.day, "loss", node, c, kg, f"{self.name} launch failure")
                 m.log_event("launch_failure", self.name, detail=f"{total:,.0f} kg for {node} lost", alarm=True)
                 m.launch_rows.append((m.day, self.name, self.provider, node, total, "failed", self.price_usd))
+                self._reflight(node, payload)
                 continue
             arrive = m.day + max(1, math.ceil(m.launch_days(node)))
             m.shipments.append(Shipment(arrive, node, dict(payload), self.name))
             m.launch_rows.append((m.day, self.name, self.provider, node, total, "launched", self.price_usd))
+
+    def _reflight(self, node: str, payload: dict[str, float]) -> None:
+        """Launch a failed launch's payload again after ``simulation.reflight_days``, within this month.
+
+        Later than the month's end it is left to the next re-plan, which sees the loss (a re-flight
+        then would come on top of what that plan launches to make up for it).
+        """
+        m = self.model
+        wait = m.scenario.simulation.reflight_days
+        if wait <= 0:
+            return
+        day = m.day + max(1, math.ceil(wait))
+        if day >= m.month_start_day + m.month_days:
+            return
+        self.queue.append((day, node, dict(payload)))
+        on = (m.date + dt.timedelta(days=day - m.day)).isoformat()
+        m.log_event("launch_reflight", self.name, detail=f"{sum(payload.values()):,.0f} kg for {node} again on {on}")
 
 
 class Vehicle(mesa.Agent):

@@ -55,9 +55,10 @@ def case_for(policy: PolicyDef) -> str:
 def _cache_path(scenario: Scenario, case: str) -> Path:
     from cislink.orbits.network import cache_dir
 
-    # how re-plans are solved does not change the design, so their settings do not key it
+    # how re-plans are solved and how the simulation runs do not change the design: they do not key it
     dump = scenario.model_dump(mode="json")
     dump["planner"] = {k: v for k, v in dump["planner"].items() if not k.startswith("window_")}
+    del dump["simulation"]
     text = json.dumps([dump, case, __version__, MODEL_REVISION], sort_keys=True)
     return cache_dir() / "designs" / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
 

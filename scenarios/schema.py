@@ -295,6 +295,11 @@ class SimulationSettings(_Model):
     vehicle_replacement_days: NonNegFloat = Field(
         default=180.0, description="A lost tug or lander is replaced after this many days (0: never replaced)."
     )
+    reflight_days: NonNegFloat = Field(
+        default=0.0,
+        description="A failed launch's payload is launched again on the same vehicle this many days later, "
+        "if that day is still in the month (0: never re-flown; the next month's re-plan makes up for it).",
+    )
 
 
 class Scenario(_Model):

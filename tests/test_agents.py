@@ -482,3 +482,43 @@ def test_launches_go_up_first_where_the_vehicles_tours_start() -> None:
     queued = {node: day for p in m.launch_providers for day, node, _ in p.queue}
     assert set(queued) == {"geo", "leo"}
     assert queued["leo"] == m.day < queued["geo"]
+
+
+@pytest.mark.parametrize("reflight_days", [0.0, 5.0, 40.0])
+def test_a_failed_launch_flies_again_within_the_month(reflight_days: float) -> None:
+    # the payload of a failed launch goes up again reflight_days later if that is still this month;
+    # otherwise (or with 0) it is left to the next month's re-plan
+    sim = DEMO.simulation.model_copy(update={"reflight_days": reflight_days})
+    scenario = DEMO.model_copy(update={"simulation": sim})
+    m = CislinkModel(scenario, "sovereign", 7, network=NETWORK, design=DESIGN, months=1, random_disruptions=False)
+    m.step()
+    provider = m.launch_providers[0]
+    day, node, payload = m.day + 1, "leo", {"food": 1_000.0}
+    provider.queue = [(day, node, payload)]  # the launch that fails is this one
+    provider.forced_failures = 1
+    while m.day <= day:
+        m.step()
+    assert provider.failures == 1
+    again = [q for q in provider.queue if q[1:] == (node, payload)]
+    if reflight_days == 5.0:
+        assert again and again[0][0] == day + 5
+        while m.day <= day + 5:
+            m.step()
+        flown = [r for r in m.launch_rows if r[0] == day + 5 and r[3] == node]
+        assert flown and flown[0][-2] == "launched" and flown[0][4] == pytest.approx(sum(payload.values()))
+        assert any(e["kind"] == "launch_reflight" for e in m.events)
+    else:
+        assert not again
+    assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_a_sized_design_is_shared_by_runs_that_differ_only_in_how_they_run() -> None:
+    # the design comes from the study, which reads neither the simulation settings nor the re-plans'
+    from cislink.agents.policy import _cache_path
+
+    sim = DEMO.simulation.model_copy(update={"reflight_days": 9.0, "seed": 3, "months": 5})
+    planner = DEMO.planner.model_copy(update={"window_months": 6})
+    same = DEMO.model_copy(update={"simulation": sim, "planner": planner})
+    assert _cache_path(same, "all") == _cache_path(DEMO, "all")
+    other = DEMO.model_copy(update={"planner": DEMO.planner.model_copy(update={"horizon_months": 7})})
+    assert _cache_path(other, "all") != _cache_path(DEMO, "all")
