@@ -47,7 +47,14 @@ from cislink.agents.ledger import Ledger
 from cislink.agents.policy import design_for_policy, policy_def
 from cislink.errors import CislinkError, PlannerError
 from cislink.orbits.debris import DebrisModel
-from cislink.planner.inputs import DAYS_PER_MONTH, Design, demand_events, mixture, simulated_leg_days
+from cislink.planner.inputs import (
+    DAYS_PER_MONTH,
+    G0_M_S2,
+    Design,
+    demand_events,
+    mixture,
+    simulated_leg_days,
+)
 from cislink.planner.results import Plan
 from cislink.planner.solve import SolverSettings
 from cislink.planner.window import WindowState, plan_window
@@ -790,7 +797,16 @@ class CislinkModel(mesa.Model):
         for v in self.vehicles:
             home = self.home(v.vehicle_type)
             v.return_first = bool(home) and (v.node or (v.flight.leg.destination if v.flight else home)) != home
-        self.legs = self._tour_order(self.legs)
+        on_hand: dict[tuple[str, str], float] = defaultdict(float)
+        for node, depot in self.depots.items():
+            for c, kg in depot.stock.items():
+                on_hand[(node, c)] += kg
+        for s in self.shipments:
+            for c, kg in s.payload_kg.items():
+                on_hand[(s.node, c)] += kg
+        for r in plan.launched[plan.launched["month"] == sel].itertuples(index=False):
+            on_hand[(r.node, r.commodity)] += r.kg
+        self.legs = self._tour_order(self.legs, on_hand)
         launches = plan.launches[plan.launches["month"] == sel]
         launched = plan.launched[plan.launched["month"] == sel]
         # one entry per launch, payload split by each launch's share of the capacity to its node
@@ -841,13 +857,21 @@ class CislinkModel(mesa.Model):
                 days += simulated_leg_days(self.network.arc(g.origin, g.destination).tof_days, spec.turnaround_days)
         return need
 
-    def _tour_order(self, legs: list[Leg]) -> list[Leg]:
+    def _tour_order(self, legs: list[Leg], on_hand: dict[tuple[str, str], float] | None = None) -> list[Leg]:
         """Order each vehicle type's legs as a round tour from where its vehicles are.
 
         The planner's trips balance at every node (vehicles return, eqs 24-25), so the legs of one
         type form an Eulerian multigraph; flying them along an Euler circuit that starts where the
         vehicles are means every leg starts where the previous one ended. Legs that do not close
         into a circuit (a fallback plan's remainder) keep the planner's order.
+
+        The month's plan does not say in which order a node's legs go, only that the month's
+        stock and arrivals cover them all. With ``on_hand`` (stock, cargo on its way and the month's
+        launches, by node and commodity) the circuit is walked leg by leg, and where several legs
+        leave the vehicle's node the one whose load (cargo and burn) is least short goes first: a
+        lander in low lunar orbit flies down for the plant's propellant before it flies a load of
+        that propellant to NRHO. A leg that would cut the vehicle off from legs still to fly is
+        taken only when no other leaves from there (Fleury's rule), so the tour still closes.
         """
         out: list[Leg] = []
         for vtype in sorted({g.vehicle_type for g in legs}):
@@ -862,8 +886,62 @@ class CislinkModel(mesa.Model):
             if start is None or not nx.is_eulerian(g):
                 out.extend(mine)
                 continue
-            out.extend(mine[k] for _, _, k in nx.eulerian_circuit(g, source=start, keys=True))
+            circuit = [mine[k] for _, _, k in nx.eulerian_circuit(g, source=start, keys=True)]
+            out.extend(circuit if on_hand is None else self._stocked_tour(vtype, circuit, start, on_hand))
         return out
+
+    def _stocked_tour(
+        self, vtype: str, circuit: list[Leg], start: str, on_hand: dict[tuple[str, str], float]
+    ) -> list[Leg]:
+        """``circuit`` re-ordered so that, at each node, the leg whose load is least short goes first."""
+        spec = next(v for v in self.scenario.vehicles if v.name == vtype)
+        mix = self.mixtures[spec.propellant_type]
+        ve = spec.isp_s * G0_M_S2
+        stock = dict(on_hand)
+        left = list(range(len(circuit)))  # positions in the circuit, so ties keep the circuit's order
+
+        def short_kg(leg: Leg) -> float:
+            k = math.expm1(self.network.arc(leg.origin, leg.destination).dv_total_m_s / ve)
+            burn = k * (spec.empty_kg + sum(leg.cargo_kg.values()))
+            need = dict(leg.cargo_kg)
+            for c, frac in mix.items():
+                need[c] = need.get(c, 0.0) + burn * frac
+            return sum(max(kg - stock.get((leg.origin, c), 0.0), 0.0) for c, kg in need.items())
+
+        def keeps_tour(i: int) -> bool:
+            rest = [circuit[j] for j in left if j != i]
+            if not rest:
+                return True
+            seen, todo = {circuit[i].destination}, [circuit[i].destination]
+            while todo:
+                n = todo.pop()
+                for leg in rest:
+                    if leg.origin == n and leg.destination not in seen:
+                        seen.add(leg.destination)
+                        todo.append(leg.destination)
+            return all(leg.origin in seen for leg in rest)
+
+        order: list[Leg] = []
+        at = start
+        while left:
+            here = [i for i in left if circuit[i].origin == at]
+            if not here:  # cannot happen on a circuit; keep the rest as it is
+                order.extend(circuit[j] for j in left)
+                break
+            safe = [i for i in here if keeps_tour(i)] or here
+            i = min(safe, key=lambda j: (round(short_kg(circuit[j]), 3), j))
+            leg = circuit[i]
+            k = math.expm1(self.network.arc(leg.origin, leg.destination).dv_total_m_s / ve)
+            burn = k * (spec.empty_kg + sum(leg.cargo_kg.values()))
+            for c, kg in leg.cargo_kg.items():
+                stock[(leg.origin, c)] = stock.get((leg.origin, c), 0.0) - kg
+                stock[(leg.destination, c)] = stock.get((leg.destination, c), 0.0) + kg
+            for c, frac in mix.items():
+                stock[(leg.origin, c)] = stock.get((leg.origin, c), 0.0) - burn * frac
+            order.append(leg)
+            left.remove(i)
+            at = leg.destination
+        return order
 
     def _place_vehicles(self) -> None:
         """Put newly built vehicles where the first planned legs of their type start."""

@@ -522,3 +522,29 @@ def test_a_sized_design_is_shared_by_runs_that_differ_only_in_how_they_run() -> 
     assert _cache_path(same, "all") == _cache_path(DEMO, "all")
     other = DEMO.model_copy(update={"planner": DEMO.planner.model_copy(update={"horizon_months": 7})})
     assert _cache_path(other, "all") != _cache_path(DEMO, "all")
+
+
+def test_a_tour_flies_first_the_leg_whose_load_is_there() -> None:
+    # the plan says how many legs, not in which order; where the stock at the vehicle's node cannot
+    # load the circuit's next leg yet, a leg that can go (and brings propellant back) goes first
+    from cislink.agents.agents import Leg
+
+    m, tug = _idle_tug_at("leo")
+    (fuel,) = tug.mixture
+    legs = [
+        Leg("tug", "leo", "nrho", {fuel: 8_000.0}),
+        Leg("tug", "nrho", "leo", {}),
+        Leg("tug", "leo", "geo", {"food": 100.0}),
+        Leg("tug", "geo", "leo", {fuel: 30_000.0}),
+    ]
+    plenty = {("leo", fuel): 80_000.0, ("leo", "food"): 500.0, ("geo", fuel): 60_000.0}
+    circuit = m._tour_order(list(legs))
+    assert m._tour_order(list(legs), plenty) == circuit  # all loads there: the circuit's order
+    no_fuel = {**plenty, ("leo", fuel): 12_000.0}  # leo -> nrho cannot load its 8 t and burn
+    no_food = {**plenty, ("leo", "food"): 0.0}
+    for on_hand, first in ((no_fuel, "geo"), (no_food, "nrho")):
+        tour = m._tour_order(list(legs), on_hand)
+        assert sorted(map(id, tour)) == sorted(map(id, legs))
+        assert tour[0].origin == "leo" and tour[0].destination == first
+        assert all(a.destination == b.origin for a, b in itertools.pairwise(tour))
+        assert tour[-1].destination == "leo"
