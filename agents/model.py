@@ -900,9 +900,12 @@ class CislinkModel(mesa.Model):
         stock = dict(on_hand)
         left = list(range(len(circuit)))  # positions in the circuit, so ties keep the circuit's order
 
-        def short_kg(leg: Leg) -> float:
+        def burn_kg(leg: Leg) -> float:
             k = math.expm1(self.network.arc(leg.origin, leg.destination).dv_total_m_s / ve)
-            burn = k * (spec.empty_kg + sum(leg.cargo_kg.values()))
+            return k * (spec.empty_kg + sum(leg.cargo_kg.values()))
+
+        def short_kg(leg: Leg) -> float:
+            burn = burn_kg(leg)
             need = dict(leg.cargo_kg)
             for c, frac in mix.items():
                 need[c] = need.get(c, 0.0) + burn * frac
@@ -931,8 +934,7 @@ class CislinkModel(mesa.Model):
             safe = [i for i in here if keeps_tour(i)] or here
             i = min(safe, key=lambda j: (round(short_kg(circuit[j]), 3), j))
             leg = circuit[i]
-            k = math.expm1(self.network.arc(leg.origin, leg.destination).dv_total_m_s / ve)
-            burn = k * (spec.empty_kg + sum(leg.cargo_kg.values()))
+            burn = burn_kg(leg)
             for c, kg in leg.cargo_kg.items():
                 stock[(leg.origin, c)] = stock.get((leg.origin, c), 0.0) - kg
                 stock[(leg.destination, c)] = stock.get((leg.destination, c), 0.0) + kg
