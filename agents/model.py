@@ -651,15 +651,20 @@ class CislinkModel(mesa.Model):
             self.plan, self.plan_month = plan, self.month
         self._schedule(self.month - self.plan_month if self.plan is not None else -1)
 
-    def window_state(self) -> WindowState:
-        """The state the planner starts the window from (see the module docstring)."""
-        stock: dict[tuple[str, str], float] = defaultdict(float)
+    def _stock_and_shipments(self) -> defaultdict[tuple[str, str], float]:
+        """Kg by (node, commodity) in the depots and in launches on their way there."""
+        stock: defaultdict[tuple[str, str], float] = defaultdict(float)
         for node, depot in self.depots.items():
             for c, kg in depot.stock.items():
                 stock[(node, c)] += kg
         for s in self.shipments:
             for c, kg in s.payload_kg.items():
                 stock[(s.node, c)] += kg
+        return stock
+
+    def window_state(self) -> WindowState:
+        """The state the planner starts the window from (see the module docstring)."""
+        stock = self._stock_and_shipments()
         for v in self.vehicles:
             if v.flight is not None:
                 for c, kg in list(v.flight.cargo_kg.items()) + list(v.flight.propellant_kg.items()):
@@ -797,18 +802,12 @@ class CislinkModel(mesa.Model):
         for v in self.vehicles:
             home = self.home(v.vehicle_type)
             v.return_first = bool(home) and (v.node or (v.flight.leg.destination if v.flight else home)) != home
-        on_hand: dict[tuple[str, str], float] = defaultdict(float)
-        for node, depot in self.depots.items():
-            for c, kg in depot.stock.items():
-                on_hand[(node, c)] += kg
-        for s in self.shipments:
-            for c, kg in s.payload_kg.items():
-                on_hand[(s.node, c)] += kg
-        for r in plan.launched[plan.launched["month"] == sel].itertuples(index=False):
+        launched = plan.launched[plan.launched["month"] == sel]
+        on_hand = self._stock_and_shipments()
+        for r in launched.itertuples(index=False):
             on_hand[(r.node, r.commodity)] += r.kg
         self.legs = self._tour_order(self.legs, on_hand)
         launches = plan.launches[plan.launches["month"] == sel]
-        launched = plan.launched[plan.launched["month"] == sel]
         # one entry per launch, payload split by each launch's share of the capacity to its node
         by_node: dict[str, list[tuple[str, float]]] = defaultdict(list)
         lvs = {lv.name: lv for lv in self.scenario.launch_vehicles}
