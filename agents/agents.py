@@ -168,7 +168,10 @@ class LaunchProvider(mesa.Agent):
                     m.ledger.record(m.day, "loss", node, c, kg, f"{self.name} launch failure")
                 m.log_event("launch_failure", self.name, detail=f"{total:,.0f} kg for {node} lost", alarm=True)
                 m.launch_rows.append((m.day, self.name, self.provider, node, total, "failed", self.price_usd))
-                self._reflight(node, payload)
+                if "launch_failure" in m.scenario.simulation.replan_on:
+                    m.request_replan("launch_failure", self.name)  # the re-plan makes up for it
+                else:
+                    self._reflight(node, payload)
                 continue
             arrive = m.day + max(1, math.ceil(m.launch_days(node)))
             m.shipments.append(Shipment(arrive, node, dict(payload), self.name))

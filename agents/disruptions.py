@@ -97,6 +97,7 @@ def apply_event(model: CislinkModel, e: Event) -> None:
             if kg - got > 1e-6:
                 model.shortfall_rows.append((model.day, "mars", e.target, c, kg - got))
                 model.mars_short_kg += kg - got
+        model.mars_departed_month = model.month
         model.log_event("mars_departure", e.target, detail=f"{sum(e.payload.values()):,.0f} kg loaded", source="plan")
         return
     if e.kind == "vehicle_replacement":
@@ -140,6 +141,8 @@ def apply_event(model: CislinkModel, e: Event) -> None:
         model.embargoes[e.target] = max(model.embargoes.get(e.target, -1), end)
         detail = f"unavailable for {e.duration_days:g} days" if e.duration_days > 0 else "unavailable from now on"
     model.log_event(e.kind, e.target, detail=detail, duration_days=e.duration_days, source=e.source, alarm=True)
+    if e.kind != "launch_failure":  # a launch failure re-plans when the launch has failed
+        model.request_replan(e.kind, e.target)
 
 
 def draw_random_events(model: CislinkModel) -> list[Event]:

@@ -9,6 +9,11 @@ fixed, ISRU availability after outages. The month's part of the plan is then sch
 spread over the first ten days, trips queued at their origin for a vehicle to take. If the planner
 fails, the previous plan's remainder is executed and an alarm is raised.
 
+A disruption named in ``simulation.replan_on`` (a vehicle lost, a depot lost, an ISRU outage, an
+embargo by default) has the rest of the month planned again the next time the day starts: what is
+still to come this month is dropped and the window is solved from that day's state, with the days
+of the month gone counted as the fleet's busy days and only the rest of the month's ISRU output.
+
 Order of a day: disruptions due, launches, vehicles (arrivals, departures), ISRU, customers,
 boil-off, data collection. Everything random draws from ``self.rng`` (seeded), so a seed fixes a run.
 """
@@ -98,6 +103,11 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 class CislinkModel(mesa.Model):
     """The network run day by day. See the module docstring for the order of a day."""
+
+    #: disruptions seen since the last plan that call for the rest of the month to be planned again
+    _replan_due: tuple[str, ...] = ()
+    #: the month whose Mars transfer vehicle has left (a re-plan later that month plans no second one)
+    mars_departed_month: int = -1
 
     def __init__(
         self,
@@ -548,6 +558,11 @@ class CislinkModel(mesa.Model):
         self._leg_ids += 1
         return self._leg_ids
 
+    def request_replan(self, kind: str, target: str) -> None:
+        """Plan the rest of the month again at the next step if ``kind`` is in ``simulation.replan_on``."""
+        if self.month >= 0 and kind in self.scenario.simulation.replan_on:
+            self._replan_due = (*self._replan_due, f"{kind} {target}")
+
     def lose_vehicle(self, vehicle: Vehicle, why: str, source: str = "system") -> None:
         where = vehicle.node or (vehicle.flight.leg.destination if vehicle.flight else "")
         for c, kg in vehicle.reserve_kg.items():
@@ -562,6 +577,7 @@ class CislinkModel(mesa.Model):
         fleets[vehicle.vehicle_type] = max(fleets.get(vehicle.vehicle_type, 0) - 1, 0)
         self.design = Design(dict(self.design.depots), self.design.isru_kg_per_year, fleets)
         self.log_event("vehicle_loss", vehicle.name, detail=why, source=source, alarm=True)
+        self.request_replan("vehicle_loss", vehicle.name)
         lead = self.scenario.simulation.vehicle_replacement_days
         if lead > 0:
             self.pending_events.append(
@@ -583,6 +599,11 @@ class CislinkModel(mesa.Model):
                 self.depot(s.node).put(c, kg)
                 self.ledger.record(self.day, "delivery", s.node, c, kg, s.source)
             self.delivered_kg += sum(s.payload_kg.values())
+        if self._replan_due:
+            why = "; ".join(dict.fromkeys(self._replan_due))
+            self._replan_due = ()
+            self.log_event("replan", "planner", detail=f"rest of the month planned again after {why}")
+            self.replan_now(trigger=why)
         for kind in (LaunchProvider, Vehicle, IsruPlant, Customer, Depot):
             if kind in self.agents_by_type:
                 self.agents_by_type[kind].do("step")
@@ -639,12 +660,12 @@ class CislinkModel(mesa.Model):
                 if cu.kind == "ally":
                     cu.tolls_usd += self.policy.toll_service_usd / 12.0
                     self.tolls_usd += self.policy.toll_service_usd / 12.0
-        self._plan_and_schedule()
+        self._plan_and_schedule("month start")
 
-    def _plan_and_schedule(self) -> None:
+    def _plan_and_schedule(self, trigger: str) -> None:
         """Solve the window from now and queue this month's part (the previous plan's, if it fails)."""
         t0 = time.perf_counter()
-        plan, rows = self._replan()
+        plan, rows = self._replan(trigger)
         self.planning_seconds += time.perf_counter() - t0
         self.plan_rows.append(rows)
         if plan is not None:
@@ -690,9 +711,7 @@ class CislinkModel(mesa.Model):
                 total = sum(u.daily_kg[key[1]] for u in users)
                 for u in users:
                     extra[(u.name, key[1])] = (need - have) * u.daily_kg[key[1]] / total
-        avail = 1.0
-        if self.isru is not None and self.isru.out_until > self.day:
-            avail = max(0.0, 1.0 - (self.isru.out_until - self.day) / max(self.month_days, 1))
+        avail = self._isru_share()
         return WindowState(
             self.month,
             self.design,
@@ -703,7 +722,16 @@ class CislinkModel(mesa.Model):
             self.refuel_needs_kg(),
             {t: h for t in sorted(self._vehicle_types()) if (h := self.home(t)) is not None},
             self.busy_days(),
+            mars_done=self.mars_departed_month == self.month,
         )
+
+    def _isru_share(self) -> float:
+        """The share of a month's ISRU output still to come: the days left, less those of an outage."""
+        if self.isru is None:
+            return 1.0
+        left = self.month_start_day + self.month_days - self.day
+        out = max(self.isru.out_until - self.day, 0)
+        return min(max(left - out, 0) / max(self.month_days, 1), 1.0)
 
     def busy_days(self) -> dict[str, float]:
         """Days of this month each vehicle type's fleet spends before its tour from home can start.
@@ -713,6 +741,7 @@ class CislinkModel(mesa.Model):
         fits the month's trips in the fleet's days less these, so it plans no more than can be flown.
         """
         busy: dict[str, float] = defaultdict(float)
+        gone = self.day - self.month_start_day  # a re-plan in the month: the days already flown or idle
         for v in self.vehicles:
             if v.lost:
                 continue
@@ -728,6 +757,7 @@ class CislinkModel(mesa.Model):
                     simulated_leg_days(self.network.arc(a, b).tof_days, v.turnaround_days)
                     for a, b in itertools.pairwise(path)
                 )
+            days += gone
             if days > 0:
                 busy[v.vehicle_type] += min(days, self.month_days)
         return dict(busy)
@@ -744,10 +774,17 @@ class CislinkModel(mesa.Model):
             return self.scenario
         return self.scenario.model_copy(update={"launch_vehicles": keep})
 
-    def _replan(self) -> tuple[Plan | None, dict[str, Any]]:
+    def _replan(self, trigger: str) -> tuple[Plan | None, dict[str, Any]]:
         sc = self.scenario
         settings = SolverSettings.from_scenario(sc, time_limit_s=sc.planner.window_time_limit_s)
-        row: dict[str, Any] = {"month": self.month, "status": "", "mip_gap": math.nan, "solve_seconds": 0.0}
+        row: dict[str, Any] = {
+            "month": self.month,
+            "day": self.day,
+            "trigger": trigger,
+            "status": "",
+            "mip_gap": math.nan,
+            "solve_seconds": 0.0,
+        }
         scenario = self.planning_scenario()
         if not scenario.launch_vehicles:
             row["status"] = "no launch vehicle available"
@@ -820,21 +857,23 @@ class CislinkModel(mesa.Model):
         i = 0
         providers = {p.name: p for p in self.agents_by_type[LaunchProvider]}
         need = self._launch_need_days()
+        spread = min(LAUNCH_SPREAD_DAYS, max(self.month_start_day + self.month_days - 1 - self.day, 0))
         for node in sorted(by_node, key=lambda n: (need.get(n, math.inf) - self.launch_days(n), n)):
             rows = launched[launched["node"] == node]
             cap_total = sum(c for _, c in by_node[node]) or 1.0
             for lv, cap in by_node[node]:
                 payload = {r.commodity: r.kg * cap / cap_total for r in rows.itertuples(index=False)}
-                day = self.day + (i * LAUNCH_SPREAD_DAYS) // max(total, 1)
+                day = self.day + (i * spread) // max(total, 1)
                 providers[lv].queue.append((day, node, payload))
                 i += 1
         if self.isru is not None:
             isru = plan.isru[plan.isru["month"] == sel]
             daily: dict[str, float] = defaultdict(float)
+            days = DAYS_PER_MONTH * self._isru_share()  # the plan's output is made on the days the plant runs
             for r in isru.itertuples(index=False):
                 parts = {"water": {"water": 1.0}, "oxygen": {"oxygen": 1.0}}.get(r.product, self.mixtures["lox_lh2"])
                 for c, frac in parts.items():
-                    daily[c] += r.kg * frac / DAYS_PER_MONTH
+                    daily[c] += r.kg * frac / days if days > 0 else 0.0
             self.isru.daily_kg = dict(daily)
         self._schedule_mars(sel)
 
@@ -1013,17 +1052,22 @@ class CislinkModel(mesa.Model):
         self.log_event(
             "policy_switch", "network", detail=f"{old} -> {name}; design {design.to_dict()}", source="operator"
         )
-        self.replan_now()
+        self.replan_now(trigger=f"policy switch to {name}")
 
-    def replan_now(self) -> None:
-        """Drop what is still to come this month (unflown legs, launches not yet flown) and plan again."""
+    def replan_now(self, trigger: str = "operator") -> None:
+        """Drop what is still to come this month (unflown legs, launches not yet flown) and plan again.
+
+        The window then starts from today: the days of the month gone count as the fleet's busy
+        days, the ISRU plant makes only the rest of the month's output, and a Mars departure that
+        has left this month is not planned again.
+        """
         if self.month < 0:
             return
         self.legs = [g for g in self.legs if g.reposition]
         for p in self.launch_providers:
             p.queue = [q for q in p.queue if q[0] < self.day]
         self.pending_events = [e for e in self.pending_events if e.kind != "mars_departure"]
-        self._plan_and_schedule()
+        self._plan_and_schedule(trigger)
 
     # ---- injected disruptions (the console's entry point) --------------------------------------
     def inject(self, kind: str, target: str, duration_days: float = 0.0, start: dt.date | None = None) -> Event:

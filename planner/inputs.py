@@ -331,6 +331,7 @@ def build_inputs(
     isru_same_month_share: float = 1.0,
     daily_legs: bool = False,
     busy_days: dict[str, float] | None = None,
+    mars_from_month: int = 0,
 ) -> Inputs:
     """Precompute the inputs of one planning problem.
 
@@ -359,6 +360,8 @@ def build_inputs(
     ``busy_days`` gives, per vehicle type, the vehicle-days of the first step its fleet spends before
     the month's tour can start (a leg still in flight, the way home from where a vehicle is): the
     first step's trips fit in the fleet's days less these.
+    ``mars_from_month`` drops the Mars missions of earlier months (a re-plan later in the month of a
+    departure that has left).
     """
     bad = sorted(set(allowed) - set(INFRASTRUCTURE_KINDS))
     if bad:
@@ -497,6 +500,8 @@ def build_inputs(
     mars_need, mars_nodes = mars_requirements(scenario, network)
     mars_missions: list[tuple[int, int]] = []
     for k, m in enumerate(mars_months(scenario, range(horizon))):
+        if m < mars_from_month:
+            continue
         for si in step_of_month.get(m, []):
             mars_missions.append((k, si))
 

@@ -75,6 +75,8 @@ class WindowState:
     refuel_kg: dict[tuple[str, str], float] = field(default_factory=dict)
     homes: dict[str, str] = field(default_factory=dict)
     busy_days: dict[str, float] = field(default_factory=dict)
+    #: the first month's Mars transfer vehicle has left already (a re-plan within that month)
+    mars_done: bool = False
 
 
 def plan_window(
@@ -134,6 +136,7 @@ def _plan_window(
         isru_same_month_share=scenario.planner.window_isru_same_month_share,
         daily_legs=True,
         busy_days=state.busy_days,
+        mars_from_month=state.month + 1 if state.mars_done else 0,
     )
     m = build_model(inp)
     relax_after(m, integer_months)

@@ -300,6 +300,12 @@ class SimulationSettings(_Model):
         description="A failed launch's payload is launched again on the same vehicle this many days later, "
         "if that day is still in the month (0: never re-flown; the next month's re-plan makes up for it).",
     )
+    replan_on: list[DisruptionKind] = Field(
+        default_factory=lambda: ["vehicle_loss", "depot_loss", "isru_outage", "embargo"],
+        description="Disruptions after which the rest of the month is planned again at once, from the state the "
+        "network is in then; after the others the next month's plan answers. A vehicle lost in flight counts as "
+        "`vehicle_loss`, a launch that fails as `launch_failure`.",
+    )
 
 
 class Scenario(_Model):

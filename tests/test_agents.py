@@ -393,6 +393,7 @@ def test_a_leg_waits_for_missing_cargo_only_while_more_is_due() -> None:
 def test_a_vehicle_away_from_home_leaves_the_window_fewer_days_for_its_tour() -> None:
     # the re-plan is told how many of the month's days the fleet spends getting home first
     m, tug = _idle_tug_at("leo")
+    m.month_start_day = m.day  # as on the month's first day
     assert m.busy_days() == {}
     tug.node = "geo"
     path = m.home_path("tug", "geo")
@@ -400,6 +401,9 @@ def test_a_vehicle_away_from_home_leaves_the_window_fewer_days_for_its_tour() ->
     assert path[-1] == "leo" and days >= 1
     assert m.busy_days() == {"tug": days}
     assert m.window_state().busy_days == {"tug": days}
+    # a re-plan later in the month: the days gone are spent as well
+    m.month_start_day = m.day - 5
+    assert m.busy_days() == {"tug": days + 5}
 
 
 def test_a_vehicle_carries_its_way_home_where_no_propellant_is_coming() -> None:
