@@ -53,7 +53,6 @@ from cislink.agents.policy import design_for_policy, policy_def
 from cislink.errors import CislinkError, PlannerError
 from cislink.orbits.debris import DebrisModel
 from cislink.planner.inputs import (
-    DAYS_PER_MONTH,
     G0_M_S2,
     Design,
     demand_events,
@@ -869,7 +868,7 @@ class CislinkModel(mesa.Model):
         if self.isru is not None:
             isru = plan.isru[plan.isru["month"] == sel]
             daily: dict[str, float] = defaultdict(float)
-            days = DAYS_PER_MONTH * self._isru_share()  # the plan's output is made on the days the plant runs
+            days = self._isru_share() * self.month_days  # the plan's output is made on the days the plant runs
             for r in isru.itertuples(index=False):
                 parts = {"water": {"water": 1.0}, "oxygen": {"oxygen": 1.0}}.get(r.product, self.mixtures["lox_lh2"])
                 for c, frac in parts.items():

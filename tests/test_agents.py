@@ -552,3 +552,80 @@ def test_a_tour_flies_first_the_leg_whose_load_is_there() -> None:
         assert tour[0].origin == "leo" and tour[0].destination == first
         assert all(a.destination == b.origin for a, b in itertools.pairwise(tour))
         assert tour[-1].destination == "leo"
+
+
+def test_a_vehicle_lost_mid_month_has_the_rest_of_the_month_planned_again() -> None:
+    # the month's legs for the lost tug would never be flown; the re-plan that day knows the fleet is gone
+    m = demo_model(months=1, random_disruptions=False)
+    for _ in range(5):
+        m.step()
+    assert any(g.vehicle_type == "tug" for g in m.legs) or m.plan is not None
+    m.inject("vehicle_loss", "tug")
+    m.step()
+    replans = [e for e in m.events if e["kind"] == "replan"]
+    assert len(replans) == 1 and "vehicle_loss tug-1" in replans[0]["detail"]
+    row = m.plan_rows[-1]
+    assert row["month"] == 0 and row["day"] == 5 and row["trigger"] == "vehicle_loss tug-1"
+    assert m.plan_month == 0 and not any(g.vehicle_type == "tug" for g in m.legs)
+    assert len(m.plan_rows) == 2 and m.plan_rows[0]["trigger"] == "month start"
+    assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_a_disruption_not_in_replan_on_waits_for_the_next_month() -> None:
+    sim = DEMO.simulation.model_copy(update={"replan_on": []})
+    m = CislinkModel(
+        DEMO.model_copy(update={"simulation": sim}), "sovereign", 7, network=NETWORK, design=DESIGN, months=1,
+        random_disruptions=False,
+    )  # fmt: skip
+    m.step()
+    m.inject("vehicle_loss", "tug")
+    for _ in range(3):
+        m.step()
+    assert not any(e["kind"] == "replan" for e in m.events) and len(m.plan_rows) == 1
+
+
+def test_a_re_plan_late_in_the_month_launches_within_the_month() -> None:
+    from dataclasses import replace
+
+    import pandas as pd
+
+    m, _ = _idle_tug_at("leo")
+    m.month_start_day = m.day - (m.month_days - 4)  # four days of the month left, today included
+    m.plan = replace(
+        m.plan,
+        launches=pd.DataFrame([{"month": m.month, "launch_vehicle": "falcon_9", "node": "leo", "count": 6.0}]),
+        launched=pd.DataFrame([{"month": m.month, "node": "leo", "commodity": "food", "kg": 6_000.0}]),
+        trips=m.plan.trips.iloc[0:0],
+        mars=m.plan.mars.iloc[0:0],
+        isru=m.plan.isru.iloc[0:0],
+    )
+    m.plan_month = m.month
+    m._schedule(0)
+    queued = sorted(q[0] for p in m.launch_providers for q in p.queue)
+    assert len(queued) == 6 and queued[0] == m.day and queued[-1] <= m.day + 3  # the month's last day
+    assert m.busy_days()["tug"] == m.month_days - 4  # the days gone are the fleet's
+
+
+def test_a_re_plan_in_the_month_has_the_plant_make_the_plans_output_in_the_days_left() -> None:
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=40_000.0, fleets={"lander": 1})
+    m = CislinkModel(ref, "sovereign", 1, design=design, months=1, random_disruptions=False)
+    for _ in range(16):
+        m.step()
+    m.replan_now(trigger="test")
+    assert m.plan is not None and m.plan_rows[-1]["day"] == 16
+    planned = float(m.plan.isru[m.plan.isru["month"] == 0]["kg"].sum())
+    left = m.month_start_day + m.month_days - m.day
+    assert planned > 0 and m.window_state().isru_availability == {0: pytest.approx(left / m.month_days)}
+    made = m.ledger.total("production")
+    while not m.month_complete:
+        m.step()
+    assert m.ledger.total("production") - made == pytest.approx(planned, rel=1e-9)
+
+
+def test_a_mars_departure_that_has_left_is_not_planned_again_in_its_month() -> None:
+    m = demo_model(months=1, random_disruptions=False)
+    m.step()
+    assert not m.window_state().mars_done
+    m.mars_departed_month = m.month
+    assert m.window_state().mars_done

@@ -907,6 +907,15 @@ def test_a_window_fits_the_months_legs_in_the_days_its_fleet_has_left(network) -
     assert tug_days({"tug": 6.0}) <= left + 1e-6
 
 
+def test_a_re_plan_after_the_months_mars_departure_plans_no_second_one(network) -> None:
+    ref = load("reference-2035")
+    design = Design(depots={}, isru_kg_per_year=0.0, fleets={})
+    for done, missions in ((False, 1), (True, 0)):
+        state = WindowState(0, design, mars_done=done)
+        plan = plan_window(ref, network, state, months=2, settings=FAST, integer_months=1)
+        assert len(plan.mars[plan.mars["month"] == 0]) == missions
+
+
 #: Stock (kg) a 240-month sovereign run (seed 2035) had at the start of month 71.
 MONTH_71_STOCK = {
     ("leo", "water"): 645, ("leo", "oxygen"): 146, ("leo", "food"): 870, ("leo", "mmh"): 2500, ("leo", "nto"): 1972,
