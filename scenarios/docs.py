@@ -8,6 +8,7 @@ from __future__ import annotations
 import typing
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from cislink.scenarios.schema import Scenario
 
@@ -51,12 +52,21 @@ def render() -> str:
             "|---|---|---|---|",
         ]
         for fname, f in model.model_fields.items():
-            default = "required" if f.is_required() else ("(list)" if f.default_factory else repr(f.default))
+            default = "required" if f.is_required() else _default_text(f)
             desc = (f.description or "").replace("|", "\\|")
             type_text = _type_name(f.annotation).replace("|", "\\|")
             out.append(f"| `{fname}` | {type_text} | {default} | {desc} |")
         out.append("")
     return "\n".join(out)
+
+
+def _default_text(f: FieldInfo) -> str:
+    """A field's default as the table shows it: a short list of names in full, a long one as (list)."""
+    if not f.default_factory:
+        return repr(f.default)
+    value = f.default_factory()  # type: ignore[call-arg]
+    text = repr(value)
+    return text if isinstance(value, list) and all(isinstance(x, str) for x in value) and len(text) <= 80 else "(list)"
 
 
 if __name__ == "__main__":
