@@ -1114,6 +1114,7 @@ class CislinkModel(mesa.Model):
             "max_mass_balance_error_kg": self.max_balance_error_kg,
             "alarms": sum(1 for e in self.events if e["alarm"]),
             "planner_fallbacks": sum(1 for e in self.events if e["kind"] == "planner_fallback"),
+            "replans_in_month": sum(1 for r in self.plan_rows if r.get("trigger", "month start") != "month start"),
         }
 
     def cost_terms(self) -> dict[str, float]:

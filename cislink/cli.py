@@ -365,6 +365,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ("station-days short", f"{summary['station_days_short']}"),
         ("tolls", f"${summary['tolls_usd']:,.0f}"),
         ("alarms (planner fallbacks)", f"{summary['alarms']} ({summary['planner_fallbacks']})"),
+        ("re-plans within a month", f"{summary['replans_in_month']}"),
         ("mass balance error kg", f"{summary['mass_balance_error_kg']:.3g}"),
         ("wall s (planning, agents)", f"{timing['wall_seconds']:.1f} ({timing['planning_seconds']:.1f}, "
          f"{timing['stepping_seconds']:.1f})"),

@@ -568,6 +568,7 @@ def test_a_vehicle_lost_mid_month_has_the_rest_of_the_month_planned_again() -> N
     assert row["month"] == 0 and row["day"] == 5 and row["trigger"] == "vehicle_loss tug-1"
     assert m.plan_month == 0 and not any(g.vehicle_type == "tug" for g in m.legs)
     assert len(m.plan_rows) == 2 and m.plan_rows[0]["trigger"] == "month start"
+    assert m.summary()["replans_in_month"] == 1
     assert abs(m.balance_error_kg) < 1e-6
 
 
