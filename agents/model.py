@@ -1062,11 +1062,23 @@ class CislinkModel(mesa.Model):
         """
         if self.month < 0:
             return
+        kept = list(self.legs), [list(p.queue) for p in self.launch_providers], list(self.pending_events)
         self.legs = [g for g in self.legs if g.reposition]
         for p in self.launch_providers:
             p.queue = [q for q in p.queue if q[0] < self.day]
         self.pending_events = [e for e in self.pending_events if e.kind != "mars_departure"]
-        self._plan_and_schedule(trigger)
+        t0 = time.perf_counter()
+        plan, row = self._replan(trigger)
+        self.planning_seconds += time.perf_counter() - t0
+        self.plan_rows.append(row)
+        if plan is None:
+            # the month's plan stands: what it still had to do is put back (a launch flown is not flown again)
+            self.legs, queues, self.pending_events = kept
+            for p, q in zip(self.launch_providers, queues, strict=True):
+                p.queue = q
+            return
+        self.plan, self.plan_month = plan, self.month
+        self._schedule(0)
 
     # ---- injected disruptions (the console's entry point) --------------------------------------
     def inject(self, kind: str, target: str, duration_days: float = 0.0, start: dt.date | None = None) -> Event:

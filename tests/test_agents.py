@@ -630,3 +630,21 @@ def test_a_mars_departure_that_has_left_is_not_planned_again_in_its_month() -> N
     assert not m.window_state().mars_done
     m.mars_departed_month = m.month
     assert m.window_state().mars_done
+
+
+def test_a_re_plan_that_fails_in_the_month_keeps_what_the_months_plan_still_had_to_do() -> None:
+    from cislink.errors import PlannerError
+
+    m = demo_model(months=1, random_disruptions=False)
+    for _ in range(3):
+        m.step()
+    legs, queues = list(m.legs), [list(p.queue) for p in m.launch_providers]
+    assert legs or any(queues)
+
+    def fails(*_: object, **__: object) -> None:
+        raise PlannerError("no solution in the time limit")
+
+    m.plan_window_fn = fails
+    m.replan_now(trigger="test")
+    assert m.legs == legs and [p.queue for p in m.launch_providers] == queues  # nothing queued twice
+    assert m.plan_rows[-1]["status"].startswith("failed") and m.events[-1]["kind"] == "planner_fallback"
