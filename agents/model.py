@@ -53,6 +53,7 @@ from cislink.agents.policy import design_for_policy, policy_def
 from cislink.errors import CislinkError, PlannerError
 from cislink.orbits.debris import DebrisModel
 from cislink.planner.inputs import (
+    DAYS_PER_MONTH,
     G0_M_S2,
     Design,
     demand_events,
@@ -758,7 +759,8 @@ class CislinkModel(mesa.Model):
                 )
             days += gone
             if days > 0:
-                busy[v.vehicle_type] += min(days, self.month_days)
+                # no more than the planner's month: a vehicle busy all of it leaves the window no days
+                busy[v.vehicle_type] += min(days, self.month_days, DAYS_PER_MONTH)
         return dict(busy)
 
     def _vehicle_types(self) -> set[str]:

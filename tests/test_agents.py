@@ -648,3 +648,15 @@ def test_a_re_plan_that_fails_in_the_month_keeps_what_the_months_plan_still_had_
     m.replan_now(trigger="test")
     assert m.legs == legs and [p.queue for p in m.launch_providers] == queues  # nothing queued twice
     assert m.plan_rows[-1]["status"].startswith("failed") and m.events[-1]["kind"] == "planner_fallback"
+
+
+def test_a_vehicle_busy_all_month_leaves_the_window_no_days_and_no_infeasible_plan() -> None:
+    # a re-plan late in a 31-day month with the tug away from home: busy for more than the planner's
+    # 30.4-day month, which must not make the window's fleet-time row infeasible
+    m, tug = _idle_tug_at("leo")
+    m.month_start_day = m.day - 29
+    tug.node = "geo"
+    assert m.busy_days()["tug"] == pytest.approx(365.25 / 12)
+    m.replan_now(trigger="test")
+    assert m.plan_rows[-1]["status"] in ("optimal", "priced") and m.plan_month == m.month
+    assert not any(g.vehicle_type == "tug" and not g.reposition for g in m.legs)
