@@ -907,10 +907,11 @@ class CislinkModel(mesa.Model):
         The month's plan does not say in which order a node's legs go, only that the month's
         stock and arrivals cover them all. With ``on_hand`` (stock, cargo on its way and the month's
         launches, by node and commodity) the circuit is walked leg by leg, and where several legs
-        leave the vehicle's node the one whose load (cargo and burn) is least short goes first: a
-        lander in low lunar orbit flies down for the plant's propellant before it flies a load of
-        that propellant to NRHO. A leg that would cut the vehicle off from legs still to fly is
-        taken only when no other leaves from there (Fleury's rule), so the tour still closes.
+        leave the vehicle's node the one after which the rest of the tour is least short goes first
+        (:meth:`_stocked_tour`): a lander in low lunar orbit flies down for the plant's propellant
+        before it flies a load of that propellant to NRHO. A leg that would cut the vehicle off from
+        legs still to fly is taken only when no other leaves from there (Fleury's rule), so the tour
+        still closes.
         """
         out: list[Leg] = []
         for vtype in sorted({g.vehicle_type for g in legs}):
@@ -932,56 +933,103 @@ class CislinkModel(mesa.Model):
     def _stocked_tour(
         self, vtype: str, circuit: list[Leg], start: str, on_hand: dict[tuple[str, str], float]
     ) -> list[Leg]:
-        """``circuit`` re-ordered so that, at each node, the leg whose load is least short goes first."""
+        """``circuit`` re-ordered against the stock so that as little of its loads as may be is short.
+
+        Where several legs leave the vehicle's node, each is tried first and the rest of the tour
+        walked greedily after it (the least short leg at each node); the one whose walk leaves the
+        least short in all goes (a rollout). A lander in low lunar orbit with propellant for one
+        of two legs, a load to NRHO or the flight down for more, flies down first: flying the load
+        first leaves it in orbit without the propellant to land.
+        """
         spec = next(v for v in self.scenario.vehicles if v.name == vtype)
         mix = self.mixtures[spec.propellant_type]
         ve = spec.isp_s * G0_M_S2
-        stock = dict(on_hand)
-        left = list(range(len(circuit)))  # positions in the circuit, so ties keep the circuit's order
-
-        def burn_kg(leg: Leg) -> float:
-            k = math.expm1(self.network.arc(leg.origin, leg.destination).dv_total_m_s / ve)
-            return k * (spec.empty_kg + sum(leg.cargo_kg.values()))
-
-        def short_kg(leg: Leg) -> float:
-            burn = burn_kg(leg)
-            need = dict(leg.cargo_kg)
+        burns = [
+            math.expm1(self.network.arc(g.origin, g.destination).dv_total_m_s / ve)
+            * (spec.empty_kg + sum(g.cargo_kg.values()))
+            for g in circuit
+        ]
+        needs = []
+        for g, burn in zip(circuit, burns, strict=True):
+            need = dict(g.cargo_kg)
             for c, frac in mix.items():
                 need[c] = need.get(c, 0.0) + burn * frac
-            return sum(max(kg - stock.get((leg.origin, c), 0.0), 0.0) for c, kg in need.items())
+            needs.append(need)
 
-        def keeps_tour(i: int) -> bool:
-            rest = [circuit[j] for j in left if j != i]
-            if not rest:
+        def short_kg(i: int, stock: dict[tuple[str, str], float]) -> float:
+            o = circuit[i].origin
+            return sum(max(kg - stock.get((o, c), 0.0), 0.0) for c, kg in needs[i].items())
+
+        def fly(i: int, stock: dict[tuple[str, str], float]) -> None:
+            leg = circuit[i]
+            for c, kg in needs[i].items():
+                stock[(leg.origin, c)] = stock.get((leg.origin, c), 0.0) - kg
+            for c, kg in leg.cargo_kg.items():
+                stock[(leg.destination, c)] = stock.get((leg.destination, c), 0.0) + kg
+
+        def keeps_tour(i: int, left: list[int]) -> bool:
+            """Fleury's rule: after leg ``i`` every leg still to fly can be reached."""
+            out: dict[str, list[str]] = defaultdict(list)
+            for j in left:
+                if j != i:
+                    out[circuit[j].origin].append(circuit[j].destination)
+            if not out:
                 return True
             seen, todo = {circuit[i].destination}, [circuit[i].destination]
             while todo:
-                n = todo.pop()
-                for leg in rest:
-                    if leg.origin == n and leg.destination not in seen:
-                        seen.add(leg.destination)
-                        todo.append(leg.destination)
-            return all(leg.origin in seen for leg in rest)
+                for n in out.get(todo.pop(), ()):
+                    if n not in seen:
+                        seen.add(n)
+                        todo.append(n)
+            return all(n in seen for n in out)
+
+        def choices(at: str, left: list[int]) -> list[int]:
+            here = [i for i in left if circuit[i].origin == at]
+            if len(here) <= 1:
+                return here
+            distinct: dict[tuple[str, tuple[tuple[str, float], ...]], int] = {}
+            for i in here:  # identical legs are one choice (the first in the circuit)
+                distinct.setdefault((circuit[i].destination, tuple(sorted(circuit[i].cargo_kg.items()))), i)
+            here = list(distinct.values())
+            return [i for i in here if keeps_tour(i, left)] or here
+
+        def greedy(at: str, left: list[int], stock: dict[tuple[str, str], float]) -> float:
+            """Short kg of the rest of the tour walked least-short-first (``left`` and ``stock`` consumed)."""
+            total = 0.0
+            while left:
+                here = choices(at, left)
+                if not here:
+                    break
+                i = min(here, key=lambda j: (round(short_kg(j, stock), 3), j))
+                total += short_kg(i, stock)
+                fly(i, stock)
+                left.remove(i)
+                at = circuit[i].destination
+            return total
+
+        def rollout(i: int, left: list[int], stock: dict[tuple[str, str], float]) -> float:
+            trial = dict(stock)
+            total = short_kg(i, trial)
+            fly(i, trial)
+            return total + greedy(circuit[i].destination, [j for j in left if j != i], trial)
 
         order: list[Leg] = []
+        stock = dict(on_hand)
+        left = list(range(len(circuit)))  # positions in the circuit, so ties keep the circuit's order
         at = start
         while left:
-            here = [i for i in left if circuit[i].origin == at]
+            here = choices(at, left)
             if not here:  # cannot happen on a circuit; keep the rest as it is
                 order.extend(circuit[j] for j in left)
                 break
-            safe = [i for i in here if keeps_tour(i)] or here
-            i = min(safe, key=lambda j: (round(short_kg(circuit[j]), 3), j))
-            leg = circuit[i]
-            burn = burn_kg(leg)
-            for c, kg in leg.cargo_kg.items():
-                stock[(leg.origin, c)] = stock.get((leg.origin, c), 0.0) - kg
-                stock[(leg.destination, c)] = stock.get((leg.destination, c), 0.0) + kg
-            for c, frac in mix.items():
-                stock[(leg.origin, c)] = stock.get((leg.origin, c), 0.0) - burn * frac
-            order.append(leg)
+            if len(here) == 1:
+                i = here[0]
+            else:
+                i = min(here, key=lambda j: (round(rollout(j, left, stock), 3), round(short_kg(j, stock), 3), j))
+            fly(i, stock)
+            order.append(circuit[i])
             left.remove(i)
-            at = leg.destination
+            at = circuit[i].destination
         return order
 
     def _place_vehicles(self) -> None:

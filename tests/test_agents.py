@@ -660,3 +660,30 @@ def test_a_vehicle_busy_all_month_leaves_the_window_no_days_and_no_infeasible_pl
     m.replan_now(trigger="test")
     assert m.plan_rows[-1]["status"] in ("optimal", "priced") and m.plan_month == m.month
     assert not any(g.vehicle_type == "tug" and not g.reposition for g in m.legs)
+
+
+def test_a_tour_flies_first_the_leg_that_leaves_the_rest_of_the_tour_least_short() -> None:
+    # at LEO the tug has propellant for one of two legs: its load to NRHO (all there) or its trip to
+    # GEO for 30 t more (its food 1 kg short); flying the load first leaves it without the burn to
+    # GEO, so the trip that brings propellant back goes first although its own load is short
+    from cislink.agents.agents import Leg
+
+    m, tug = _idle_tug_at("leo")
+    (fuel,) = tug.mixture
+    legs = [
+        Leg("tug", "leo", "nrho", {fuel: 8_000.0}),
+        Leg("tug", "nrho", "leo", {}),
+        Leg("tug", "leo", "geo", {"food": 100.0}),
+        Leg("tug", "geo", "leo", {fuel: 30_000.0}),
+    ]
+
+    def need(leg: Leg) -> float:
+        k = math.expm1(NETWORK.arc(leg.origin, leg.destination).dv_total_m_s / tug.ve_m_s)
+        return k * (tug.empty_kg + sum(leg.cargo_kg.values())) + leg.cargo_kg.get(fuel, 0.0)
+
+    at_leo = max(need(legs[0]), need(legs[2])) + 100.0
+    assert at_leo < need(legs[0]) + need(legs[2])  # one of the two, not both
+    on_hand = {("leo", fuel): at_leo, ("leo", "food"): 99.0, ("geo", fuel): 90_000.0, ("nrho", fuel): 90_000.0}
+    tour = m._tour_order(list(legs), on_hand)
+    assert [g.destination for g in tour] == ["geo", "leo", "nrho", "leo"]
+    assert all(a.destination == b.origin for a, b in itertools.pairwise(tour))
