@@ -50,6 +50,7 @@ from cislink.agents.agents import (
 from cislink.agents.disruptions import Event, apply_event, check_event, draw_random_events, start_day
 from cislink.agents.ledger import Ledger
 from cislink.agents.policy import design_for_policy, policy_def
+from cislink.agents.tours import Tour, order_tours
 from cislink.errors import CislinkError, PlannerError
 from cislink.orbits.debris import DebrisModel
 from cislink.planner.inputs import (
@@ -745,23 +746,27 @@ class CislinkModel(mesa.Model):
         for v in self.vehicles:
             if v.lost:
                 continue
-            if v.flight is not None:
-                at = v.flight.leg.destination
-                days = max(math.ceil(v.flight.arrive_day) - self.day, 0) + math.ceil(v.turnaround_days)
-            else:
-                at, days = v.node, max(v.ready_day - self.day, 0)
-            home = self.home(v.vehicle_type)
-            if home and at != home:
-                path = self.home_path(v.vehicle_type, at)
-                days += sum(
-                    simulated_leg_days(self.network.arc(a, b).tof_days, v.turnaround_days)
-                    for a, b in itertools.pairwise(path)
-                )
-            days += gone
+            days = self._days_to_home(v) + gone
             if days > 0:
                 # no more than the planner's month: a vehicle busy all of it leaves the window no days
                 busy[v.vehicle_type] += min(days, self.month_days, DAYS_PER_MONTH)
         return dict(busy)
+
+    def _days_to_home(self, v: Vehicle) -> float:
+        """Days from today until ``v`` is free at home: its flight, its turnaround, its way home."""
+        if v.flight is not None:
+            at = v.flight.leg.destination
+            days = max(math.ceil(v.flight.arrive_day) - self.day, 0) + math.ceil(v.turnaround_days)
+        else:
+            at, days = v.node, max(v.ready_day - self.day, 0)
+        home = self.home(v.vehicle_type)
+        if home and at != home:
+            path = self.home_path(v.vehicle_type, at)
+            days += sum(
+                simulated_leg_days(self.network.arc(a, b).tof_days, v.turnaround_days)
+                for a, b in itertools.pairwise(path)
+            )
+        return days
 
     def _vehicle_types(self) -> set[str]:
         """The vehicle types this run flies: those in service and those still to be placed."""
@@ -904,133 +909,54 @@ class CislinkModel(mesa.Model):
         vehicles are means every leg starts where the previous one ended. Legs that do not close
         into a circuit (a fallback plan's remainder) keep the planner's order.
 
-        The month's plan does not say in which order a node's legs go, only that the month's
-        stock and arrivals cover them all. With ``on_hand`` (stock, cargo on its way and the month's
-        launches, by node and commodity) the circuit is walked leg by leg, and where several legs
-        leave the vehicle's node the one after which the rest of the tour is least short goes first
-        (:meth:`_stocked_tour`): a lander in low lunar orbit flies down for the plant's propellant
-        before it flies a load of that propellant to NRHO. A leg that would cut the vehicle off from
-        legs still to fly is taken only when no other leaves from there (Fleury's rule), so the tour
-        still closes.
+        With ``on_hand`` (stock, cargo on its way and the month's launches, by node and commodity)
+        the circuits are re-ordered by :func:`cislink.agents.tours.order_tours`: all types' tours
+        walked together against that stock in days, where several legs leave a vehicle's node the one
+        after which the month's loads are least short going first.
         """
         out: list[Leg] = []
+        tours: dict[str, Tour] = {}
         for vtype in sorted({g.vehicle_type for g in legs}):
             mine = [g for g in legs if g.vehicle_type == vtype]
             g = nx.MultiDiGraph()
             for i, leg in enumerate(mine):
                 g.add_edge(leg.origin, leg.destination, key=i)
             # from home, where the propellant the plan routes starts (stranded vehicles go home first)
-            at = [self.home(vtype) or ""]
-            at += [v.node for v in self.vehicles if v.vehicle_type == vtype and v.node and not v.lost]
+            home = self.home(vtype)
+            fleet = [v for v in self.vehicles if v.vehicle_type == vtype and not v.lost]
+            at = [home or ""] + [v.node for v in fleet if v.node]
             start = next((n for n in at if n in g), None)
             if start is None or not nx.is_eulerian(g):
                 out.extend(mine)
                 continue
             circuit = [mine[k] for _, _, k in nx.eulerian_circuit(g, source=start, keys=True)]
-            out.extend(circuit if on_hand is None else self._stocked_tour(vtype, circuit, start, on_hand))
+            if on_hand is None:
+                out.extend(circuit)
+                continue
+            ready = min((self._days_to_home(v) for v in fleet), default=0.0) if start == home else 0.0
+            tours[vtype] = self._tour(vtype, circuit, start, ready)
+        if tours:
+            horizon = self.month_start_day + self.month_days - self.day
+            for ordered in order_tours(tours, on_hand, horizon).values():
+                out.extend(ordered)
         return out
 
-    def _stocked_tour(
-        self, vtype: str, circuit: list[Leg], start: str, on_hand: dict[tuple[str, str], float]
-    ) -> list[Leg]:
-        """``circuit`` re-ordered against the stock so that as little of its loads as may be is short.
-
-        Where several legs leave the vehicle's node, each is tried first and the rest of the tour
-        walked greedily after it (the least short leg at each node); the one whose walk leaves the
-        least short in all goes (a rollout). A lander in low lunar orbit with propellant for one
-        of two legs, a load to NRHO or the flight down for more, flies down first: flying the load
-        first leaves it in orbit without the propellant to land.
-        """
+    def _tour(self, vtype: str, circuit: list[Leg], start: str, ready_day: float) -> Tour:
+        """What each leg of a type's circuit takes: days, flight days, cargo and burn at its origin."""
         spec = next(v for v in self.scenario.vehicles if v.name == vtype)
         mix = self.mixtures[spec.propellant_type]
         ve = spec.isp_s * G0_M_S2
-        burns = [
-            math.expm1(self.network.arc(g.origin, g.destination).dv_total_m_s / ve)
-            * (spec.empty_kg + sum(g.cargo_kg.values()))
-            for g in circuit
-        ]
-        needs = []
-        for g, burn in zip(circuit, burns, strict=True):
+        days, tof, needs = [], [], []
+        for g in circuit:
+            arc = self.network.arc(g.origin, g.destination)
+            burn = math.expm1(arc.dv_total_m_s / ve) * (spec.empty_kg + sum(g.cargo_kg.values()))
             need = dict(g.cargo_kg)
             for c, frac in mix.items():
                 need[c] = need.get(c, 0.0) + burn * frac
+            days.append(simulated_leg_days(arc.tof_days, spec.turnaround_days))
+            tof.append(float(math.ceil(arc.tof_days)))
             needs.append(need)
-
-        def short_kg(i: int, stock: dict[tuple[str, str], float]) -> float:
-            o = circuit[i].origin
-            return sum(max(kg - stock.get((o, c), 0.0), 0.0) for c, kg in needs[i].items())
-
-        def fly(i: int, stock: dict[tuple[str, str], float]) -> None:
-            leg = circuit[i]
-            for c, kg in needs[i].items():
-                stock[(leg.origin, c)] = stock.get((leg.origin, c), 0.0) - kg
-            for c, kg in leg.cargo_kg.items():
-                stock[(leg.destination, c)] = stock.get((leg.destination, c), 0.0) + kg
-
-        def keeps_tour(i: int, left: list[int]) -> bool:
-            """Fleury's rule: after leg ``i`` every leg still to fly can be reached."""
-            out: dict[str, list[str]] = defaultdict(list)
-            for j in left:
-                if j != i:
-                    out[circuit[j].origin].append(circuit[j].destination)
-            if not out:
-                return True
-            seen, todo = {circuit[i].destination}, [circuit[i].destination]
-            while todo:
-                for n in out.get(todo.pop(), ()):
-                    if n not in seen:
-                        seen.add(n)
-                        todo.append(n)
-            return all(n in seen for n in out)
-
-        def choices(at: str, left: list[int]) -> list[int]:
-            here = [i for i in left if circuit[i].origin == at]
-            if len(here) <= 1:
-                return here
-            distinct: dict[tuple[str, tuple[tuple[str, float], ...]], int] = {}
-            for i in here:  # identical legs are one choice (the first in the circuit)
-                distinct.setdefault((circuit[i].destination, tuple(sorted(circuit[i].cargo_kg.items()))), i)
-            here = list(distinct.values())
-            return [i for i in here if keeps_tour(i, left)] or here
-
-        def greedy(at: str, left: list[int], stock: dict[tuple[str, str], float]) -> float:
-            """Short kg of the rest of the tour walked least-short-first (``left`` and ``stock`` consumed)."""
-            total = 0.0
-            while left:
-                here = choices(at, left)
-                if not here:
-                    break
-                i = min(here, key=lambda j: (round(short_kg(j, stock), 3), j))
-                total += short_kg(i, stock)
-                fly(i, stock)
-                left.remove(i)
-                at = circuit[i].destination
-            return total
-
-        def rollout(i: int, left: list[int], stock: dict[tuple[str, str], float]) -> float:
-            trial = dict(stock)
-            total = short_kg(i, trial)
-            fly(i, trial)
-            return total + greedy(circuit[i].destination, [j for j in left if j != i], trial)
-
-        order: list[Leg] = []
-        stock = dict(on_hand)
-        left = list(range(len(circuit)))  # positions in the circuit, so ties keep the circuit's order
-        at = start
-        while left:
-            here = choices(at, left)
-            if not here:  # cannot happen on a circuit; keep the rest as it is
-                order.extend(circuit[j] for j in left)
-                break
-            if len(here) == 1:
-                i = here[0]
-            else:
-                i = min(here, key=lambda j: (round(rollout(j, left, stock), 3), round(short_kg(j, stock), 3), j))
-            fly(i, stock)
-            order.append(circuit[i])
-            left.remove(i)
-            at = circuit[i].destination
-        return order
+        return Tour(circuit, start, ready_day, days, tof, needs)
 
     def _place_vehicles(self) -> None:
         """Put newly built vehicles where the first planned legs of their type start."""
