@@ -875,7 +875,8 @@ class CislinkModel(mesa.Model):
         if self.isru is not None:
             isru = plan.isru[plan.isru["month"] == sel]
             daily: dict[str, float] = defaultdict(float)
-            days = self._isru_share() * self.month_days  # the plan's output is made on the days the plant runs
+            # at the plan's rate per day of its (30.4-day) month, on the days left in which the plant runs
+            days = DAYS_PER_MONTH * self._isru_share()
             for r in isru.itertuples(index=False):
                 parts = {"water": {"water": 1.0}, "oxygen": {"oxygen": 1.0}}.get(r.product, self.mixtures["lox_lh2"])
                 for c, frac in parts.items():
