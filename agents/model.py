@@ -559,6 +559,14 @@ class CislinkModel(mesa.Model):
         self._leg_ids += 1
         return self._leg_ids
 
+    @property
+    def replan_due(self) -> bool:
+        """The next step plans the rest of the month again (a disruption seen, or one due today, in ``replan_on``)."""
+        kinds = self.scenario.simulation.replan_on
+        return bool(self._replan_due) or any(
+            e.day <= self.day and e.kind in kinds and e.kind != "launch_failure" for e in self.pending_events
+        )
+
     def request_replan(self, kind: str, target: str) -> None:
         """Plan the rest of the month again at the next step if ``kind`` is in ``simulation.replan_on``."""
         if self.month >= 0 and kind in self.scenario.simulation.replan_on:

@@ -171,9 +171,9 @@ class Session:
 
     @property
     def plans_next(self) -> bool:
-        """The next step starts a month, so it solves the planner first."""
+        """The next step solves the planner first: it starts a month, or re-plans after a disruption."""
         m = self.model
-        return m.month < 0 or m.month_complete
+        return m.month < 0 or m.month_complete or m.replan_due
 
     def step_days(self, days: int) -> int:
         """Step up to ``days`` days (stopping at the run's end); returns the days stepped."""

@@ -560,8 +560,11 @@ def test_a_vehicle_lost_mid_month_has_the_rest_of_the_month_planned_again() -> N
     for _ in range(5):
         m.step()
     assert any(g.vehicle_type == "tug" for g in m.legs) or m.plan is not None
+    assert not m.replan_due
     m.inject("vehicle_loss", "tug")
+    assert m.replan_due  # the console shows "planning" for this step
     m.step()
+    assert not m.replan_due
     replans = [e for e in m.events if e["kind"] == "replan"]
     assert len(replans) == 1 and "vehicle_loss tug-1" in replans[0]["detail"]
     row = m.plan_rows[-1]
