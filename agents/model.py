@@ -10,9 +10,10 @@ spread over the first ten days, trips queued at their origin for a vehicle to ta
 fails, the previous plan's remainder is executed and an alarm is raised.
 
 A disruption named in ``simulation.replan_on`` (a vehicle lost, a depot lost, an ISRU outage, an
-embargo by default) has the rest of the month planned again the next time the day starts: what is
-still to come this month is dropped and the window is solved from that day's state, with the days
-of the month gone counted as the fleet's busy days and only the rest of the month's ISRU output.
+embargo by default) has the rest of the month planned again at the start of the next day (the same
+day for a disruption applied at the day's start): what is still to come this month is dropped and
+the window is solved from that day's state, with the days of the month gone counted as the fleet's
+busy days and only the rest of the month's ISRU output.
 
 Order of a day: disruptions due, launches, vehicles (arrivals, departures), ISRU, customers,
 boil-off, data collection. Everything random draws from ``self.rng`` (seeded), so a seed fixes a run.
