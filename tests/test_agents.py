@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cislink.agents.agents import Vehicle
+from cislink.agents.agents import Leg, Vehicle
 from cislink.agents.disruptions import KINDS, Event, targets
 from cislink.agents.model import CislinkModel
 from cislink.agents.run import RunFolder, run
@@ -528,19 +528,25 @@ def test_a_sized_design_is_shared_by_runs_that_differ_only_in_how_they_run() -> 
     assert _cache_path(other, "all") != _cache_path(DEMO, "all")
 
 
-def test_a_tour_flies_first_the_leg_whose_load_is_there() -> None:
-    # the plan says how many legs, not in which order; where the stock at the vehicle's node cannot
-    # load the circuit's next leg yet, a leg that can go (and brings propellant back) goes first
+def _leo_nrho_geo_tour(fuel: str) -> list[Leg]:
+    """A tug's month from LEO: a load of propellant to NRHO and back, food to GEO and 30 t back."""
     from cislink.agents.agents import Leg
 
-    m, tug = _idle_tug_at("leo")
-    (fuel,) = tug.mixture
-    legs = [
+    return [
         Leg("tug", "leo", "nrho", {fuel: 8_000.0}),
         Leg("tug", "nrho", "leo", {}),
         Leg("tug", "leo", "geo", {"food": 100.0}),
         Leg("tug", "geo", "leo", {fuel: 30_000.0}),
     ]
+
+
+def test_a_tour_flies_first_the_leg_whose_load_is_there() -> None:
+    # the plan says how many legs, not in which order; where the stock at the vehicle's node cannot
+    # load the circuit's next leg yet, a leg that can go (and brings propellant back) goes first
+
+    m, tug = _idle_tug_at("leo")
+    (fuel,) = tug.mixture
+    legs = _leo_nrho_geo_tour(fuel)
     plenty = {("leo", fuel): 80_000.0, ("leo", "food"): 500.0, ("geo", fuel): 60_000.0}
     circuit = m._tour_order(list(legs))
     assert m._tour_order(list(legs), plenty) == circuit  # all loads there: the circuit's order
@@ -671,16 +677,10 @@ def test_a_tour_flies_first_the_leg_that_leaves_the_rest_of_the_tour_least_short
     # at LEO the tug has propellant for one of two legs: its load to NRHO (all there) or its trip to
     # GEO for 30 t more (its food 1 kg short); flying the load first leaves it without the burn to
     # GEO, so the trip that brings propellant back goes first although its own load is short
-    from cislink.agents.agents import Leg
 
     m, tug = _idle_tug_at("leo")
     (fuel,) = tug.mixture
-    legs = [
-        Leg("tug", "leo", "nrho", {fuel: 8_000.0}),
-        Leg("tug", "nrho", "leo", {}),
-        Leg("tug", "leo", "geo", {"food": 100.0}),
-        Leg("tug", "geo", "leo", {fuel: 30_000.0}),
-    ]
+    legs = _leo_nrho_geo_tour(fuel)
 
     def need(leg: Leg) -> float:
         k = math.expm1(NETWORK.arc(leg.origin, leg.destination).dv_total_m_s / tug.ve_m_s)
