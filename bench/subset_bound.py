@@ -27,6 +27,14 @@ change to the formulation can be judged by the bound it buys:
   can cost (an LP without launch prices), by its LP, or by its MIP with the period's plan as
   HiGHS's ``objective_bound``. The period's bound is the least over the mixes
   left open; beside it the whole period's own bound after the same time.
+- by tug fleet and launch mix (``--by-fleet``): the subset with its depot held at ``--depot-at``
+  and its tug fleet held at each size in turn; each period type alone, split by launch mix as
+  above, but a mix is ruled out by a MIP that minimises the demand left short, not the cost: if
+  even the least shortfall is above zero, every plan of the mix pays the shortfall penalty, far
+  above any plan that supplies everything. A mix whose least shortfall is zero is flown at cost
+  with nothing short (its plan) and bounded by its LP. The bound of a fleet is the sum over the
+  periods of the least bound of their mixes left open, against ``--incumbent`` (USD billions, the
+  best plan known; a period's mixes that cannot beat it given the other periods' LP are skipped).
 """
 
 from __future__ import annotations
@@ -108,7 +116,14 @@ def main() -> None:
         "--locations-only", action="store_true", help="only the routes-held plan and the parts by depot location"
     )
     ap.add_argument("--launch-mix", action="store_true", help="only the periods split by launch mix")
-    ap.add_argument("--depot-at", default="leo", help="the node whose depot is held built (--launch-mix)")
+    ap.add_argument(
+        "--depot-at",
+        default="leo",
+        help="the node whose depot is held built (--launch-mix, --by-fleet; 'any' or 'two-or-more' for --by-fleet)",
+    )
+    ap.add_argument("--by-fleet", action="store_true", help="only the subset by tug fleet and launch mix")
+    ap.add_argument("--fleets", default="1,2,3", help="tug fleet sizes held in turn (--by-fleet)")
+    ap.add_argument("--incumbent", type=float, default=14.72, help="best plan known, USD billions (--by-fleet)")
     args = ap.parse_args()
     scenario = load("reference-2035")
     network = build_network(scenario)
@@ -119,6 +134,15 @@ def main() -> None:
         for segment, share in zip(segments, shares(segments, scenario.planner.horizon_months), strict=True):
             part = build_inputs(scenario, network, [segment], allowed=subset, required=subset, fixed_cost_share=share)
             by_launch_mix(part, segment, settings, args.depot_at)
+        return
+    if args.by_fleet:
+        settings = SolverSettings.from_scenario(scenario, time_limit_s=args.time_limit, mip_gap=1e-3)
+        fleets = [int(f) for f in args.fleets.split(",")]
+        parts = [
+            build_inputs(scenario, network, [segment], allowed=subset, required=subset, fixed_cost_share=share)
+            for segment, share in zip(segments, shares(segments, scenario.planner.horizon_months), strict=True)
+        ]
+        by_fleet_and_mix(parts, settings, args.depot_at, fleets, args.incumbent * 1e9)
         return
     inp = build_inputs(scenario, network, segments, allowed=subset, required=subset)
     p = Problem(build_model(inp))
@@ -296,6 +320,152 @@ def by_launch_mix(inp: Inputs, segment: Segment, settings: SolverSettings, depot
         f"{usd(p, whole_bound)} (plan {usd(p, plan)}); mixes ruled out by price {counts['price']}, "
         f"by LP {counts['LP']}, by MIP {counts['MIP']}; open {counts['open']}"
     )
+
+
+#: Seconds for each LP of ``--by-fleet``.
+LP_LIMIT_S = 60.0
+
+
+def lp_by(h: highspy.Highs, method: str) -> float:
+    """An LP's optimum by ``method`` (``simplex`` warm-starts from the last solve; ``ipm`` does not)."""
+    h.setOptionValue("solver", method)
+    h.setOptionValue("time_limit", h.getRunTime() + LP_LIMIT_S)  # HiGHS counts its time over every run
+    h.run()
+    return lp_optimum(h)
+
+
+class HeldPeriod:
+    """One period type alone with its depot held at one node, as arrays; its launch, fleet and shortfall columns."""
+
+    def __init__(self, inp: Inputs, depot_at: str) -> None:
+        m = build_model(inp)
+        if depot_at == "two-or-more":
+            m.two_or_more = pyo.Constraint(expr=sum(m.depot_built[n] for n in m.depot_nodes) >= 2)
+        for n in m.depot_nodes if depot_at not in ("any", "two-or-more") else ():
+            m.depot_built[n].fix(1 if n == depot_at else 0)
+            if n != depot_at:
+                m.depot_capacity[n].fix(0)
+        self.weight = inp.steps[0].weight
+        # with the depots free, dual simplex stalls on this LP (60 s against about 1 s by interior point)
+        self.lp_method = "ipm" if depot_at in ("any", "two-or-more") else "simplex"
+        self.p = p = Problem(m)
+        names = [v.parent_component().name for v in p.cols]
+        launch = [j for j, name in enumerate(names) if name == "launches" and not p.cols[j].fixed]
+        self.vehicles = sorted({p.cols[j].index()[0] for j in launch})
+        self.launch = launch
+        self.cols_of = {lv: [j for j in launch if p.cols[j].index()[0] == lv] for lv in self.vehicles}
+        self.price = {lv: float(p.cost[self.cols_of[lv][0]]) for lv in self.vehicles}
+        self.tug = next(j for j, name in enumerate(names) if name == "fleet" and p.cols[j].index() == "tug")
+        self.short = [j for j, name in enumerate(names) if name in ("shortfall", "mars_shortfall")]
+        self.penalty_usd_per_kg = min(float(p.cost[j]) for j in self.short) / OBJECTIVE_SCALE
+
+    def usd(self, objective: float) -> float:
+        return (objective + self.p.obj_constant) / OBJECTIVE_SCALE
+
+    def mix_price(self, mix: tuple[int, ...]) -> float:
+        return sum(n * self.price[lv] for lv, n in zip(self.vehicles, mix, strict=True)) / OBJECTIVE_SCALE
+
+    def solver(
+        self, settings: SolverSettings, tugs: int, integer: bool, cost: np.ndarray | None = None
+    ) -> highspy.Highs:
+        """The period with ``tugs`` tugs and one row per launch vehicle for its mix (free until set)."""
+        p = self.p
+        every_col, every_row = list(range(len(p.cols))), list(range(len(p.rows)))
+        h = p.highs(settings, every_col, every_row, p.cost if cost is None else cost, integer)
+        h.changeColBounds(self.tug, tugs, tugs)
+        for lv in self.vehicles:
+            cols = self.cols_of[lv]
+            h.addRow(0.0, highspy.kHighsInf, len(cols), np.asarray(cols, dtype=np.int32), np.ones(len(cols)))
+        return h
+
+    def set_mix(self, h: highspy.Highs, mix: tuple[int, ...]) -> None:
+        first = len(self.p.rows)
+        for k, n in enumerate(mix):
+            h.changeRowBounds(first + k, n, n)
+
+
+def by_fleet_and_mix(
+    parts: list[Inputs], settings: SolverSettings, depot_at: str, fleets: list[int], incumbent: float
+) -> None:
+    """The subset's bound with its depot at ``depot_at``, fleet size by fleet size (module docstring)."""
+    periods = [HeldPeriod(inp, depot_at) for inp in parts]
+    print(
+        f"depot held at {depot_at}, {len(periods)} period types, incumbent ${incumbent / 1e9:,.3f}B, "
+        f"{settings.time_limit_s:g} s per MIP, {settings.threads} threads"
+    )
+    started = time.perf_counter()
+    for tugs in fleets:
+        lps = []
+        for per in periods:
+            lp = per.solver(settings, tugs, integer=False)
+            lps.append(per.usd(lp_by(lp, per.lp_method)))
+        bounds, plans = list(lps), [math.inf] * len(periods)
+        print(f"  {tugs} tug(s): LP by period {', '.join(f'${b / 1e9:,.3f}B' for b in lps)}")
+        for k, per in enumerate(periods):
+            cutoff = incumbent - sum(b for i, b in enumerate(bounds) if i != k)
+            free = per.p.cost.copy()
+            free[per.launch] = 0.0
+            rest = per.solver(settings, tugs, integer=False, cost=free)
+            least_rest = per.usd(lp_by(rest, per.lp_method))
+            lp = per.solver(settings, tugs, integer=False)
+            most = [max(int((cutoff - least_rest) * OBJECTIVE_SCALE // per.price[lv]), 0) for lv in per.vehicles]
+            mixes = sorted(itertools.product(*(range(n + 1) for n in most)), key=per.mix_price)
+            other = per.p.cost.copy()
+            other[per.launch + per.short] = 0.0
+            least_other_lp = per.solver(settings, tugs, integer=False, cost=other)
+            least_other = per.usd(lp_by(least_other_lp, per.lp_method))  # the least a plan's other costs can be
+            least, counts = math.inf, {"price": 0, "LP": 0, "MIP": 0, "open": 0, "flown": 0}
+            for mix in mixes:
+                limit = min(cutoff, plans[k])
+                if per.mix_price(mix) + least_rest >= limit:
+                    counts["price"] += 1
+                    continue
+                per.set_mix(lp, mix)
+                relaxed = per.usd(lp_by(lp, per.lp_method))
+                if relaxed >= limit:
+                    counts["LP"] += 1
+                    continue
+                t = time.perf_counter()
+                # a plan leaving more than this short pays more in penalties than it could save
+                budget_kg = (limit - per.mix_price(mix) - least_other) / per.penalty_usd_per_kg
+                h = per.solver(settings, tugs, integer=True)
+                per.set_mix(h, mix)
+                short = np.asarray(per.short, dtype=np.int32)
+                h.addRow(0.0, max(budget_kg, 0.0), len(short), short, np.ones(len(short)))
+                h.setOptionValue("objective_bound", limit * OBJECTIVE_SCALE - per.p.obj_constant)
+                h.run()
+                info = h.getInfo()
+                stopped = h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+                if has_plan(h):
+                    plans[k] = min(plans[k], per.usd(info.objective_function_value))
+                    least = min(least, max(relaxed, per.usd(info.mip_dual_bound)))
+                    counts["flown"] += 1
+                    verdict = f"flown at ${per.usd(info.objective_function_value) / 1e9:,.3f}B"
+                elif stopped:
+                    least = min(least, max(relaxed, per.usd(info.mip_dual_bound)))
+                    counts["open"] += 1
+                    verdict = f"open, bound ${max(relaxed, per.usd(info.mip_dual_bound)) / 1e9:,.3f}B"
+                else:
+                    counts["MIP"] += 1
+                    verdict = f"ruled out (no plan below ${limit / 1e9:,.3f}B with at most {budget_kg:,.1f} kg short)"
+                mix_text = ", ".join(f"{n} {lv}" for lv, n in zip(per.vehicles, mix, strict=True) if n)
+                print(
+                    f"    weight {per.weight:g}: {mix_text:<30} LP ${relaxed / 1e9:,.3f}B, {verdict}  "
+                    f"{time.perf_counter() - t:5.1f} s",
+                    flush=True,
+                )
+            bounds[k] = max(bounds[k], min(least, plans[k], cutoff))
+            print(
+                f"    weight {per.weight:g}: bound ${bounds[k] / 1e9:,.3f}B, plan ${plans[k] / 1e9:,.3f}B; "
+                f"mixes ruled out by price {counts['price']}, by LP {counts['LP']}, by MIP {counts['MIP']}; "
+                f"flown {counts['flown']}, open {counts['open']}",
+                flush=True,
+            )
+        print(
+            f"  {tugs} tug(s): bound ${sum(bounds) / 1e9:,.3f}B, periods' plans ${sum(plans) / 1e9:,.3f}B "
+            f"(before joining)  {time.perf_counter() - started:6.1f} s",
+            flush=True,
+        )
 
 
 def by_depot_location(inp: Inputs, settings: SolverSettings, cutoff_usd: float, beaten: str) -> None:
