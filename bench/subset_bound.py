@@ -358,6 +358,12 @@ class HeldPeriod:
         self.tug = next(j for j, name in enumerate(names) if name == "fleet" and p.cols[j].index() == "tug")
         self.short = [j for j, name in enumerate(names) if name in ("shortfall", "mars_shortfall")]
         self.penalty_usd_per_kg = min(float(p.cost[j]) for j in self.short) / OBJECTIVE_SCALE
+        #: the sizes the periods share: their plans are joined by building the largest of each
+        self.sizes = {
+            (name, p.cols[j].index()): j
+            for j, name in enumerate(names)
+            if name in ("fleet", "depot_capacity", "isru_rate")
+        }
 
     def usd(self, objective: float) -> float:
         return (objective + self.p.obj_constant) / OBJECTIVE_SCALE
@@ -400,6 +406,7 @@ def by_fleet_and_mix(
             lp = per.solver(settings, tugs, integer=False)
             lps.append(per.usd(lp_by(lp, per.lp_method)))
         bounds, plans = list(lps), [math.inf] * len(periods)
+        chosen: list[np.ndarray | None] = [None] * len(periods)  # each period's cheapest plan
         print(f"  {tugs} tug(s): LP by period {', '.join(f'${b / 1e9:,.3f}B' for b in lps)}")
         for k, per in enumerate(periods):
             cutoff = incumbent - sum(b for i, b in enumerate(bounds) if i != k)
@@ -437,6 +444,8 @@ def by_fleet_and_mix(
                 info = h.getInfo()
                 stopped = h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
                 if has_plan(h):
+                    if per.usd(info.objective_function_value) < plans[k]:
+                        chosen[k] = np.asarray(h.getSolution().col_value)
                     plans[k] = min(plans[k], per.usd(info.objective_function_value))
                     least = min(least, max(relaxed, per.usd(info.mip_dual_bound)))
                     counts["flown"] += 1
@@ -463,9 +472,33 @@ def by_fleet_and_mix(
             )
         print(
             f"  {tugs} tug(s): bound ${sum(bounds) / 1e9:,.3f}B, periods' plans ${sum(plans) / 1e9:,.3f}B "
-            f"(before joining)  {time.perf_counter() - started:6.1f} s",
+            f"(before joining), joined {joined_usd(periods, chosen, plans)}  {time.perf_counter() - started:6.1f} s",
             flush=True,
         )
+
+
+def joined_usd(periods: list[HeldPeriod], chosen: list[np.ndarray | None], plans: list[float]) -> str:
+    """The cost of the periods' plans joined into one: every shared size built to the largest a period uses.
+
+    A larger fleet, depot or plant leaves each period's plan feasible, so the joined plan is a plan of
+    the subset; each period pays its share of what its own plan did not build.
+    """
+    if any(x is None for x in chosen):
+        return "none"
+    largest: dict[tuple[str, object], float] = {}
+    for per, x in zip(periods, chosen, strict=True):
+        for key, j in per.sizes.items():
+            largest[key] = max(largest.get(key, 0.0), float(x[j]))
+    extra = sum(
+        float(per.p.cost[j]) * (largest[key] - float(x[j]))
+        for per, x in zip(periods, chosen, strict=True)
+        for key, j in per.sizes.items()
+    )
+    total = sum(plans) + extra / OBJECTIVE_SCALE
+    sizes = ", ".join(
+        f"{name}[{index}] {value:,.0f}" for (name, index), value in sorted(largest.items(), key=str) if value > 0.5
+    )
+    return f"${total / 1e9:,.3f}B ({sizes})"
 
 
 def by_depot_location(inp: Inputs, settings: SolverSettings, cutoff_usd: float, beaten: str) -> None:
