@@ -34,7 +34,8 @@ change to the formulation can be judged by the bound it buys:
   above any plan that supplies everything. A mix whose least shortfall is zero is flown at cost
   with nothing short (its plan) and bounded by its LP. The bound of a fleet is the sum over the
   periods of the least bound of their mixes left open, against ``--incumbent`` (USD billions, the
-  best plan known; a period's mixes that cannot beat it given the other periods' LP are skipped).
+  best plan known; a period's mixes that cannot beat it given the other periods' LP are skipped),
+  lowered to each fleet's plan, its periods joined, once one is cheaper.
 """
 
 from __future__ import annotations
@@ -401,6 +402,7 @@ def by_fleet_and_mix(
         f"{settings.time_limit_s:g} s per MIP, {settings.threads} threads"
     )
     started = time.perf_counter()
+    least_bound = math.inf
     for tugs in fleets:
         lps = []
         for per in periods:
@@ -471,21 +473,28 @@ def by_fleet_and_mix(
                 f"flown {counts['flown']}, open {counts['open']}",
                 flush=True,
             )
+        joined, sizes = joined_usd(periods, chosen, plans)
+        joined_text = f"${joined / 1e9:,.3f}B ({sizes})" if math.isfinite(joined) else "none"
         print(
             f"  {tugs} tug(s): bound ${sum(bounds) / 1e9:,.3f}B, periods' plans ${sum(plans) / 1e9:,.3f}B "
-            f"(before joining), joined {joined_usd(periods, chosen, plans)}  {time.perf_counter() - started:6.1f} s",
+            f"(before joining), joined {joined_text}  {time.perf_counter() - started:6.1f} s",
             flush=True,
         )
+        least_bound = min(least_bound, sum(bounds))
+        incumbent = min(incumbent, joined)  # the next fleets need only beat the best plan so far
+    print(
+        f"  over the fleets tried: bound ${min(least_bound, incumbent) / 1e9:,.3f}B, best plan ${incumbent / 1e9:,.3f}B"
+    )
 
 
-def joined_usd(periods: list[HeldPeriod], chosen: list[np.ndarray | None], plans: list[float]) -> str:
-    """The cost of the periods' plans joined into one: every shared size built to the largest a period uses.
+def joined_usd(periods: list[HeldPeriod], chosen: list[np.ndarray | None], plans: list[float]) -> tuple[float, str]:
+    """The cost (USD) of the periods' plans joined into one, every shared size built to the largest a period uses.
 
     A larger fleet, depot or plant leaves each period's plan feasible, so the joined plan is a plan of
     the subset; each period pays its share of what its own plan did not build.
     """
     if any(x is None for x in chosen):
-        return "none"
+        return math.inf, ""
     largest: dict[tuple[str, object], float] = {}
     for per, x in zip(periods, chosen, strict=True):
         for key, j in per.sizes.items():
@@ -499,7 +508,7 @@ def joined_usd(periods: list[HeldPeriod], chosen: list[np.ndarray | None], plans
     sizes = ", ".join(
         f"{name}[{index}] {value:,.0f}" for (name, index), value in sorted(largest.items(), key=str) if value > 0.5
     )
-    return f"${total / 1e9:,.3f}B ({sizes})"
+    return total, sizes
 
 
 def by_depot_location(inp: Inputs, settings: SolverSettings, cutoff_usd: float, beaten: str) -> None:
