@@ -28,14 +28,14 @@ change to the formulation can be judged by the bound it buys:
   HiGHS's ``objective_bound``. The period's bound is the least over the mixes
   left open; beside it the whole period's own bound after the same time.
 - by tug fleet and launch mix (``--by-fleet``): the subset with its depot held at ``--depot-at``
-  and its tug fleet held at each size in turn; each period type alone, split by launch mix as
-  above, but a mix is ruled out by a MIP that minimises the demand left short, not the cost: if
-  even the least shortfall is above zero, every plan of the mix pays the shortfall penalty, far
-  above any plan that supplies everything. A mix whose least shortfall is zero is flown at cost
-  with nothing short (its plan) and bounded by its LP. The bound of a fleet is the sum over the
-  periods of the least bound of their mixes left open, against ``--incumbent`` (USD billions, the
-  best plan known; a period's mixes that cannot beat it given the other periods' LP are skipped),
-  lowered to each fleet's plan, its periods joined, once one is cheaper.
+  (a node, ``any`` or ``two-or-more``) and its tug fleet held at each size in turn; each period
+  type alone (the heaviest first), split by launch mix as above. A mix its price or LP does not
+  rule out is solved as a MIP at cost with one more row: its total shortfall is capped at what the
+  cutoff leaves room for (a plan leaving more short pays more in penalties than the mix could
+  save), so a MIP that finds no plan rules the mix out. The bound of a fleet is the sum over the
+  periods of the least bound of their mixes left open; the cutoff is ``--incumbent`` (USD
+  billions, the best plan known) less the other periods' bounds, and the incumbent is lowered to
+  each fleet's plan (its periods joined, every shared size built to the largest) once cheaper.
 """
 
 from __future__ import annotations
@@ -235,29 +235,16 @@ def lp_optimum(h: highspy.Highs) -> float:
 
 def by_launch_mix(inp: Inputs, segment: Segment, settings: SolverSettings, depot_at: str) -> None:
     """One period's bound with its depot held at ``depot_at``, mix by mix (module docstring)."""
-    m = build_model(inp)
-    if hasattr(m, "depot_built"):
-        for n in m.depot_nodes:
-            m.depot_built[n].fix(1 if n == depot_at else 0)
-            if n != depot_at:
-                m.depot_capacity[n].fix(0)
-    p = Problem(m)
-    every = list(range(len(p.rows)))
-    launch = [j for j, v in enumerate(p.cols) if v.parent_component().name == "launches" and not v.fixed]
-    vehicles = sorted({p.cols[j].index()[0] for j in launch})
-    price = {p.cols[j].index()[0]: float(p.cost[j]) for j in launch}  # the same in every month of a period
-    cols_of = {lv: [j for j in launch if p.cols[j].index()[0] == lv] for lv in vehicles}
+    per = HeldPeriod(inp, depot_at)
+    p, launch, vehicles, price = per.p, per.launch, per.vehicles, per.price
     print(
         f"period from month {segment.start_month} (weight {segment.weight:g}), depot held at {depot_at}, "
         f"{len(vehicles)} launch vehicles, {settings.time_limit_s:g} s per MIP:"
     )
 
     def solver(integer: bool, cost: np.ndarray | None = None) -> highspy.Highs:
-        h = p.highs(settings, list(range(len(p.cols))), every, p.cost if cost is None else cost, integer=integer)
+        h = per.solver(settings, None, integer, cost)
         h.setOptionValue("mip_lp_solver" if integer else "solver", "ipm")
-        for lv in vehicles:  # the mix rows, free until a mix is set
-            cols = cols_of[lv]
-            h.addRow(0.0, highspy.kHighsInf, len(cols), np.asarray(cols, dtype=np.int32), np.ones(len(cols)))
         return h
 
     t = time.perf_counter()
@@ -278,12 +265,7 @@ def by_launch_mix(inp: Inputs, segment: Segment, settings: SolverSettings, depot
         return
     lp, mip = solver(False), solver(True)
     mip.setOptionValue("objective_bound", plan)
-    first_mix_row = len(p.rows)
-
-    def set_mix(h: highspy.Highs, mix: tuple[int, ...]) -> None:
-        for k, n in enumerate(mix):
-            h.changeRowBounds(first_mix_row + k, n, n)
-
+    set_mix = per.set_mix
     most = [int((plan - least_rest) // price[lv]) for lv in vehicles]
 
     def mix_price(mix: tuple[int, ...]) -> float:
@@ -297,14 +279,14 @@ def by_launch_mix(inp: Inputs, segment: Segment, settings: SolverSettings, depot
             continue
         t = time.perf_counter()
         set_mix(lp, mix)
-        lp.run()
+        run_for(lp, settings.time_limit_s)
         relaxed = lp_optimum(lp)
         if relaxed >= plan:
             counts["LP"] += 1
             continue
         set_mix(mip, mix)
         mip.clearSolver()
-        mip.run()
+        run_for(mip, settings.time_limit_s)
         info = mip.getInfo()
         ruled_out = not has_plan(mip) and mip.getModelStatus() != highspy.HighsModelStatus.kTimeLimit
         b = plan if ruled_out else max(info.mip_dual_bound, relaxed)
@@ -327,19 +309,30 @@ def by_launch_mix(inp: Inputs, segment: Segment, settings: SolverSettings, depot
 LP_LIMIT_S = 60.0
 
 
+def run_for(h: highspy.Highs, seconds: float) -> None:
+    """Run ``h`` for at most ``seconds`` more: HiGHS counts its time limit over every run of an instance."""
+    h.setOptionValue("time_limit", h.getRunTime() + seconds)
+    h.run()
+
+
 def lp_by(h: highspy.Highs, method: str) -> float:
     """An LP's optimum by ``method`` (``simplex`` warm-starts from the last solve; ``ipm`` does not)."""
     h.setOptionValue("solver", method)
-    h.setOptionValue("time_limit", h.getRunTime() + LP_LIMIT_S)  # HiGHS counts its time over every run
-    h.run()
+    run_for(h, LP_LIMIT_S)
     return lp_optimum(h)
 
 
 class HeldPeriod:
-    """One period type alone with its depot held at one node, as arrays; its launch, fleet and shortfall columns."""
+    """One period type alone with its depot held (at a node, or ``any``, or ``two-or-more``), as arrays.
+
+    With the columns the splits by launch mix and by fleet need: launches, the tug fleet, shortfalls
+    and the sizes the periods share.
+    """
 
     def __init__(self, inp: Inputs, depot_at: str) -> None:
         m = build_model(inp)
+        if not hasattr(m, "depot_built"):
+            depot_at = "any"  # no depot to hold
         if depot_at == "two-or-more":
             m.two_or_more = pyo.Constraint(expr=sum(m.depot_built[n] for n in m.depot_nodes) >= 2)
         for n in m.depot_nodes if depot_at not in ("any", "two-or-more") else ():
@@ -355,8 +348,8 @@ class HeldPeriod:
         self.vehicles = sorted({p.cols[j].index()[0] for j in launch})
         self.launch = launch
         self.cols_of = {lv: [j for j in launch if p.cols[j].index()[0] == lv] for lv in self.vehicles}
-        self.price = {lv: float(p.cost[self.cols_of[lv][0]]) for lv in self.vehicles}
-        self.tug = next(j for j, name in enumerate(names) if name == "fleet" and p.cols[j].index() == "tug")
+        self.price = {lv: float(p.cost[self.cols_of[lv][0]]) for lv in self.vehicles}  # the same in every month
+        self.tug = next((j for j, name in enumerate(names) if name == "fleet" and p.cols[j].index() == "tug"), None)
         self.short = [j for j, name in enumerate(names) if name in ("shortfall", "mars_shortfall")]
         self.penalty_usd_per_kg = min(float(p.cost[j]) for j in self.short) / OBJECTIVE_SCALE
         #: the sizes the periods share: their plans are joined by building the largest of each
@@ -373,13 +366,19 @@ class HeldPeriod:
         return sum(n * self.price[lv] for lv, n in zip(self.vehicles, mix, strict=True)) / OBJECTIVE_SCALE
 
     def solver(
-        self, settings: SolverSettings, tugs: int, integer: bool, cost: np.ndarray | None = None
+        self, settings: SolverSettings, tugs: int | None, integer: bool, cost: np.ndarray | None = None
     ) -> highspy.Highs:
-        """The period with ``tugs`` tugs and one row per launch vehicle for its mix (free until set)."""
+        """The period with ``tugs`` tugs (None: as the model has them) and one row per launch vehicle for its mix.
+
+        The mix rows are free until :meth:`set_mix` sets them.
+        """
         p = self.p
         every_col, every_row = list(range(len(p.cols))), list(range(len(p.rows)))
         h = p.highs(settings, every_col, every_row, p.cost if cost is None else cost, integer)
-        h.changeColBounds(self.tug, tugs, tugs)
+        if tugs is not None:
+            if self.tug is None:
+                raise SystemExit("--by-fleet needs a subset with a tug")
+            h.changeColBounds(self.tug, tugs, tugs)
         for lv in self.vehicles:
             cols = self.cols_of[lv]
             h.addRow(0.0, highspy.kHighsInf, len(cols), np.asarray(cols, dtype=np.int32), np.ones(len(cols)))

@@ -530,8 +530,6 @@ def test_a_sized_design_is_shared_by_runs_that_differ_only_in_how_they_run() -> 
 
 def _leo_nrho_geo_tour(fuel: str) -> list[Leg]:
     """A tug's month from LEO: a load of propellant to NRHO and back, food to GEO and 30 t back."""
-    from cislink.agents.agents import Leg
-
     return [
         Leg("tug", "leo", "nrho", {fuel: 8_000.0}),
         Leg("tug", "nrho", "leo", {}),
