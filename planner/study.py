@@ -21,8 +21,9 @@ large gaps. Study mode uses the structure of the demand instead.
 3. **First plans.** Subsets are solved smallest first, and a larger one starts from a smaller one's
    plan with its own programmes built empty. An empty depot beside a tug is a plan HiGHS keeps for
    minutes, so that start is first re-planned with its routes held (:func:`_routes_held_start`),
-   and, when the subset has time to spare, each period is solved again with the depots held where
-   that plan built them (:func:`_depots_held_by_period`).
+   and each period is solved again with the depots held where that plan built them
+   (:func:`_depots_held_by_period`): with two threads or more in a second process while the MIP
+   runs on the rest (:func:`_depots_held_beside`), otherwise when the subset has time to spare.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import pyomo.environ as pyo
 from cislink.errors import PlannerError
 from cislink.planner import interrupt
 from cislink.planner.arrays import Problem, optimal
+from cislink.planner.beside import Beside
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.cases import CASES, SENSITIVITY
 from cislink.planner.decompose import solve_by_month, storage_free
@@ -223,25 +225,35 @@ def solve_subsets(
                 limited = with_storage(limited)
                 seedable = False
                 before = 0.0  # seconds spent on first plans before the MIP
+                held_beside = False  # the depots held by period in a second process, beside the MIP
                 if donor is not None:
                     start_from(m, values[donor])
                     seedable = _unused_isru(m) and limited.solver == "highs"
                     if _depot_beside_vehicles(m):
                         before = _routes_held_start(m, replace(limited, time_limit_s=budget * ROUTES_HELD_SHARE))
-                        if (
-                            len(segments) > 1
-                            and budget * DEPOTS_HELD_SHARE >= DEPOTS_HELD_MIN_S
-                            and not interrupt.requested()
-                        ):
-                            periods = replace(limited, time_limit_s=budget * DEPOTS_HELD_SHARE)
-                            before += _depots_held_by_period(scenario, network, inp, segments, m, periods)
+                        if len(segments) > 1 and not interrupt.requested():
+                            if limited.threads >= 2 and limited.solver == "highs":
+                                held_beside = True
+                            elif budget * DEPOTS_HELD_SHARE >= DEPOTS_HELD_MIN_S:
+                                periods = replace(limited, time_limit_s=budget * DEPOTS_HELD_SHARE)
+                                before += _depots_held_by_period(scenario, network, inp, segments, m, periods)
                         limited = replace(limited, time_limit_s=max(budget - before, 1.0))
                 if seedable:  # time kept back to polish the MIP's plan with the plant seeded
                     limited = replace(limited, time_limit_s=limited.time_limit_s * (1 - SEED_POLISH_SHARE))
                 first_plan = _snapshot(m) if donor is not None else None
-                info = solve_checked(m, limited, warm_start=donor is not None)
-                if first_plan is not None:
-                    info = _no_dearer_than(m, info, first_plan)
+                beside = None
+                if held_beside:  # on a core of its own for as long as the MIP runs
+                    beside = _depots_held_beside(scenario, inp, segments, m, limited)
+                    limited = replace(limited, threads=limited.threads - 1)
+                try:
+                    info = solve_checked(m, limited, warm_start=donor is not None)
+                    if first_plan is not None:
+                        info = _no_dearer_than(m, info, first_plan)
+                    if beside is not None:
+                        info = _cheaper_beside(m, info, beside, wait=info.mip_gap > limited.mip_gap)
+                finally:
+                    if beside is not None:
+                        beside.stop()
                 if seedable and info.mip_gap > limited.mip_gap and not interrupt.requested():
                     info = _seed_and_polish(m, info, limited, budget - before - info.solve_seconds)
                 info = replace(info, solve_seconds=info.solve_seconds + before)
@@ -521,6 +533,67 @@ def _depots_held_by_period(
         log.info("depots held by period: %.6g -> %.6g USD", cost, info.objective_usd)
         start_from(m, plan_values(joined))
     return time.perf_counter() - start
+
+
+def _depots_held_beside(
+    scenario: Scenario, inp: Inputs, segments: list[Segment], m: pyo.ConcreteModel, settings: SolverSettings
+) -> Beside | None:
+    """Start :func:`_depots_held_by_period` from the plan ``m`` holds, in a second process on one thread.
+
+    It gets the MIP's time limit; the MIP, which gains nothing from its second thread, runs beside it
+    on the other (:mod:`cislink.planner.beside`). None if the plan builds no depot.
+    """
+    hold = {("depot_built", i): float(round(v.value)) for i, v in m.depot_built.items() if v.value is not None}
+    if not any(hold.values()):
+        return None
+    job_settings = replace(settings, threads=1)
+    args = (scenario, inp.allowed, inp.required, segments, plan_values(m), hold, job_settings)
+    return Beside(_depots_held_job, args, settings.time_limit_s)
+
+
+def _depots_held_job(
+    scenario: Scenario,
+    allowed: frozenset[str],
+    required: frozenset[str],
+    segments: list[Segment],
+    start: dict[tuple[str, Any], float],
+    hold: dict[tuple[str, Any], float],
+    settings: SolverSettings,
+    seconds: float,
+) -> tuple[float, dict[tuple[str, Any], float]] | None:
+    """In the second process: the periods solved with the depots held; the joined plan's cost (USD) and values."""
+    from cislink.orbits import build_network
+
+    network = build_network(scenario)
+    inp = build_inputs(scenario, network, segments, allowed=allowed, required=required)
+    try:
+        joined, info, _ = solve_by_segment(
+            scenario, network, inp, segments, replace(settings, time_limit_s=seconds), start, hold=hold
+        )
+    except PlannerError as exc:
+        log.info("depots held by period: %s", exc)
+        return None
+    return info.objective_usd, plan_values(joined)
+
+
+def _cheaper_beside(m: pyo.ConcreteModel, info: SolveInfo, beside: Beside, wait: bool) -> SolveInfo:
+    """Take the plan found beside the MIP if it is cheaper than the MIP's; the MIP's bound stands.
+
+    With ``wait`` false (the MIP proved its plan within the gap) only a plan already found is taken.
+    The seconds spent waiting count as solve time.
+    """
+    t0 = time.perf_counter()
+    found = beside.result(wait=wait)
+    waited = time.perf_counter() - t0
+    info = replace(info, solve_seconds=info.solve_seconds + waited)
+    if found is None or found[0] >= info.objective_usd * (1 - 1e-9):
+        return info
+    cost, values = found
+    log.info("depots held by period, beside the MIP: %.6g -> %.6g USD", info.objective_usd, cost)
+    start_from(m, values)
+    cost = pyo.value(m.total_cost) / OBJECTIVE_SCALE  # the plan as this model prices it
+    bound = min(info.bound_usd, cost)
+    return replace(info, objective_usd=cost, bound_usd=bound, mip_gap=relative_gap(cost, bound))
 
 
 def _unused_isru(m: pyo.ConcreteModel) -> bool:

@@ -783,6 +783,48 @@ def test_periods_solved_with_the_depots_held_join_into_a_cheaper_plan_with_the_s
     assert_plan_satisfies_every_row(m, relative=True)
 
 
+def test_the_depots_held_by_period_beside_the_mip_hand_back_a_cheaper_plan_and_keep_its_bound(demo, demo_net) -> None:
+    # the same search run in a second process while the MIP has the first core: once the MIP is
+    # done, the cheaper plan it found is loaded into the model with its cost, the depots stay where
+    # they were, every row holds, and the MIP's bound is kept (capped at the plan)
+    from cislink.planner.study import _cheaper_beside, _depots_held_beside
+
+    segments = [Segment(0, 6, 1.0), Segment(6, 6, 1.0)]
+    both = frozenset({"tug", "depot"})
+    inp = build_inputs(demo, demo_net, segments, allowed=both, required=both)
+    m = build_model(inp)
+    info = solve_checked(m, FAST)
+    built = {k: round(v.value) for k, v in m.depot_built.items()}
+    spare = next(idx for idx in m.launches if idx[-1] == 7)
+    m.launches[spare].set_value(round(m.launches[spare].value) + 1)
+    padded = pyo.value(m.total_cost) * 1e6
+    dearer = replace(info, objective_usd=padded, status="time_limit")
+    beside = _depots_held_beside(demo, inp, segments, m, FAST)
+    assert beside is not None
+    after = _cheaper_beside(m, dearer, beside, wait=True)
+    assert after.objective_usd < padded * (1 - 1e-4)
+    assert after.objective_usd == pytest.approx(pyo.value(m.total_cost) * 1e6, rel=1e-9)
+    assert after.bound_usd == pytest.approx(min(info.bound_usd, after.objective_usd))
+    assert after.solve_seconds > dearer.solve_seconds  # the wait is counted
+    assert {k: round(v.value) for k, v in m.depot_built.items()} == built
+    assert_plan_satisfies_every_row(m, relative=True)
+
+
+def test_a_job_beside_the_mip_that_fails_or_is_not_done_gives_nothing_and_is_stopped() -> None:
+    import operator
+    import time
+
+    from cislink.planner.beside import START_S, Beside
+
+    done = Beside(operator.add, (2.0,), START_S + 4.0)  # the job's last argument is its time limit: 4 s
+    assert done.result() == pytest.approx(6.0)
+    failed = Beside(operator.getitem, ({},), START_S + 4.0)  # KeyError in the second process
+    assert failed.result() is None
+    slow = Beside(time.sleep, (), START_S + 60.0)
+    assert slow.result(wait=False) is None  # not done: not waited for
+    assert slow._process is None  # and stopped
+
+
 def test_a_subset_never_ends_at_a_plan_dearer_than_its_first(demo, demo_net) -> None:
     # a solver that is not given the first plan (SCIP) may stop at a dearer one: the first plan is
     # put back, with its cost, and the solver's bound is kept (capped at that cost)

@@ -1,0 +1,112 @@
+"""A plan search run in a second process, beside a MIP that keeps one thread.
+
+HiGHS's branch and bound gains nothing from a second thread on the study's subsets: on the
+reference scenario's tug + depot subset, 60 s with two threads reached a bound of $13.044B and
+with one thread $13.042B, the same plan. A machine with two cores then has one idle while the MIP
+runs. :class:`Beside` runs a job that looks for a cheaper plan (a restricted problem whose plan is a
+plan of the subset) in a process of its own on that core, and hands its plan back when the MIP has
+finished; the MIP's bound stands, the cheaper plan is kept.
+
+The job runs in a process started fresh (``spawn``: the parent's HiGHS thread pool is not copied
+into it), which ignores Ctrl-C: the parent stops it when the user asks to stop, and whenever it is
+no longer wanted. A job that fails, or is not done by its deadline, gives nothing; the study goes on
+with the MIP's plan.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from cislink.planner import interrupt
+
+log = logging.getLogger(__name__)
+
+#: Seconds the job is given less than its share: the child process's start (imports) and the
+#: hand-back of its plan.
+START_S = 3.0
+#: Seconds the parent waits past the job's deadline before giving up on it.
+GRACE_S = 5.0
+#: How often (seconds) the parent, waiting for the job, checks whether the user asked to stop.
+POLL_S = 0.2
+
+
+def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """The second process: run ``job`` and send back ("ok", result) or ("failed", message)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the job stops
+    try:
+        conn.send(("ok", job(*args)))
+    except Exception as exc:  # any failure of the job is reported to the parent, not raised here
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+class Beside:
+    """One job in a second process, started now, with ``seconds`` to run (its last argument is its time limit)."""
+
+    def __init__(self, job: Callable[..., Any], args: tuple[Any, ...], seconds: float) -> None:
+        self.deadline = time.perf_counter() + seconds
+        self.name = getattr(job, "__name__", "job")
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        budget = max(seconds - START_S, 1.0)
+        if multiprocessing.current_process().daemon:  # a worker process (Dask, say) may not start one
+            log.info("no second process for %s inside a worker process", self.name)
+            return
+        ctx = multiprocessing.get_context("spawn")
+        receive, send = ctx.Pipe(duplex=False)
+        try:
+            self._process = ctx.Process(target=_child, args=(send, job, (*args, budget)), daemon=True)
+            self._process.start()
+        except OSError as exc:  # no second process on this machine: the study goes on without it
+            log.warning("no second process for %s: %s", self.name, exc)
+            self._process = None
+            receive.close()
+        else:
+            self._conn = receive
+        finally:
+            send.close()
+
+    def result(self, wait: bool = True) -> Any:
+        """The job's result, or None if it failed, ran past its deadline, or the user asked to stop.
+
+        With ``wait`` false only a result already there is taken. The process is stopped either way.
+        """
+        try:
+            if self._conn is None:
+                return None
+            until = self.deadline + GRACE_S if wait else time.perf_counter()
+            while not self._conn.poll(POLL_S if wait else 0) and time.perf_counter() < until:
+                if interrupt.requested():
+                    return None
+            if interrupt.requested() or not self._conn.poll(0):
+                return None
+            try:
+                status, value = self._conn.recv()
+            except (EOFError, OSError):  # the process ended without a word (killed, out of memory)
+                log.warning("%s beside the MIP ended without a result", self.name)
+                return None
+            if status != "ok":
+                log.warning("%s beside the MIP failed: %s", self.name, value)
+                return None
+            return value
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """End the second process now (idempotent)."""
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+            self._process = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
