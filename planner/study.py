@@ -243,7 +243,7 @@ def solve_subsets(
                 first_plan = _snapshot(m) if donor is not None else None
                 beside = None
                 if held_beside:  # on a core of its own for as long as the MIP runs
-                    beside = _depots_held_beside(scenario, inp, segments, m, limited)
+                    beside = _depots_held_beside(scenario, network, inp, segments, m, limited)
                     limited = replace(limited, threads=limited.threads - 1)
                 try:
                     info = solve_checked(m, limited, warm_start=donor is not None)
@@ -536,7 +536,12 @@ def _depots_held_by_period(
 
 
 def _depots_held_beside(
-    scenario: Scenario, inp: Inputs, segments: list[Segment], m: pyo.ConcreteModel, settings: SolverSettings
+    scenario: Scenario,
+    network: Network,
+    inp: Inputs,
+    segments: list[Segment],
+    m: pyo.ConcreteModel,
+    settings: SolverSettings,
 ) -> Beside | None:
     """Start :func:`_depots_held_by_period` from the plan ``m`` holds, in a second process on one thread.
 
@@ -547,12 +552,13 @@ def _depots_held_beside(
     if not any(hold.values()):
         return None
     job_settings = replace(settings, threads=1)
-    args = (scenario, inp.allowed, inp.required, segments, plan_values(m), hold, job_settings)
+    args = (scenario, network, inp.allowed, inp.required, segments, plan_values(m), hold, job_settings)
     return Beside(_depots_held_job, args, settings.time_limit_s)
 
 
 def _depots_held_job(
     scenario: Scenario,
+    network: Network,
     allowed: frozenset[str],
     required: frozenset[str],
     segments: list[Segment],
@@ -562,9 +568,6 @@ def _depots_held_job(
     seconds: float,
 ) -> tuple[float, dict[tuple[str, Any], float]] | None:
     """In the second process: the periods solved with the depots held; the joined plan's cost (USD) and values."""
-    from cislink.orbits import build_network
-
-    network = build_network(scenario)
     inp = build_inputs(scenario, network, segments, allowed=allowed, required=required)
     try:
         joined, info, _ = solve_by_segment(

@@ -799,7 +799,7 @@ def test_the_depots_held_by_period_beside_the_mip_hand_back_a_cheaper_plan_and_k
     m.launches[spare].set_value(round(m.launches[spare].value) + 1)
     padded = pyo.value(m.total_cost) * 1e6
     dearer = replace(info, objective_usd=padded, status="time_limit")
-    beside = _depots_held_beside(demo, inp, segments, m, FAST)
+    beside = _depots_held_beside(demo, demo_net, inp, segments, m, FAST)
     assert beside is not None
     after = _cheaper_beside(m, dearer, beside, wait=True)
     assert after.objective_usd < padded * (1 - 1e-4)
