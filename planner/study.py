@@ -204,8 +204,7 @@ def solve_subsets(
         if progress:
             progress(f"solving {label}")
         remaining = max(deadline - time.perf_counter(), 1.0)
-        weights = [LAST_SUBSET_WEIGHT if j == len(subsets) - 1 else 1.0 for j in range(i, len(subsets))]
-        budget = remaining * weights[0] / sum(weights)
+        budget = time_share(remaining, len(subsets) - i)
         t0 = time.perf_counter()
         inp = build_inputs(scenario, network, segments, allowed=frozenset(subset), required=frozenset(subset))
         build_s = time.perf_counter() - t0
@@ -311,6 +310,18 @@ SEED_POLISH_SHARE = 0.4
 #: gain to a $14.09B plan (the case from $14.35B at 9.60% to $14.09B at 7.94%, one run each). The
 #: tug + depot subset, whose bound sets the gap, gave up 8 s and kept its bound ($12.97B).
 LAST_SUBSET_WEIGHT = 2.0
+
+
+def time_share(remaining_s: float, left: int) -> float:
+    """Seconds for the next of ``left`` subsets still to solve, out of ``remaining_s``.
+
+    One share each, :data:`LAST_SUBSET_WEIGHT` shares for the last; what a subset leaves unused
+    passes on to the rest.
+    """
+    if left <= 1:
+        return remaining_s
+    return remaining_s / (left - 1 + LAST_SUBSET_WEIGHT)
+
 
 #: At most this share of the time of a subset with depots and in-space vehicles goes to re-planning
 #: the launches of its first plan with its routes held (:func:`_routes_held_start`).

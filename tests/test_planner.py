@@ -810,6 +810,23 @@ def test_the_depots_held_by_period_beside_the_mip_hand_back_a_cheaper_plan_and_k
     assert_plan_satisfies_every_row(m, relative=True)
 
 
+def test_the_subset_with_every_programme_gets_two_shares_of_the_study_time() -> None:
+    from cislink.planner.study import LAST_SUBSET_WEIGHT, time_share
+
+    assert LAST_SUBSET_WEIGHT == 2.0
+    # eight subsets in 120 s, each using all it is given: 120/9 s each, 240/9 s for the last
+    remaining, spent = 120.0, []
+    for left in range(8, 0, -1):
+        spent.append(time_share(remaining, left))
+        remaining -= spent[-1]
+    assert spent[:7] == pytest.approx([120 / 9] * 7)
+    assert spent[7] == pytest.approx(240 / 9)
+    assert sum(spent) == pytest.approx(120.0)
+    # time a subset leaves unused passes on: the last gets all that is left
+    assert time_share(50.0, 1) == 50.0
+    assert time_share(50.0, 2) == pytest.approx(50.0 / 3)
+
+
 def test_a_job_beside_the_mip_that_fails_or_is_not_done_gives_nothing_and_is_stopped() -> None:
     import operator
     import time
