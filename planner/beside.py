@@ -74,6 +74,11 @@ class Beside:
         finally:
             send.close()
 
+    @property
+    def started(self) -> bool:
+        """Whether the second process was started (it may not be, inside a worker process say)."""
+        return self._conn is not None
+
     def result(self, wait: bool = True) -> Any:
         """The job's result, or None if it failed, ran past its deadline, or the user asked to stop.
 

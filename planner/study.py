@@ -244,7 +244,8 @@ def solve_subsets(
                 beside = None
                 if held_beside:  # on a core of its own for as long as the MIP runs
                     beside = _depots_held_beside(scenario, network, inp, segments, m, limited)
-                    limited = replace(limited, threads=limited.threads - 1)
+                    if beside is not None and beside.started:
+                        limited = replace(limited, threads=limited.threads - 1)
                 try:
                     info = solve_checked(m, limited, warm_start=donor is not None)
                     if first_plan is not None:

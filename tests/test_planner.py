@@ -834,7 +834,9 @@ def test_a_job_beside_the_mip_that_fails_or_is_not_done_gives_nothing_and_is_sto
     from cislink.planner.beside import START_S, Beside
 
     done = Beside(operator.add, (2.0,), START_S + 4.0)  # the job's last argument is its time limit: 4 s
+    assert done.started
     assert done.result() == pytest.approx(6.0)
+    assert not done.started  # stopped once its result is taken
     failed = Beside(operator.getitem, ({},), START_S + 4.0)  # KeyError in the second process
     assert failed.result() is None
     slow = Beside(time.sleep, (), START_S + 60.0)
