@@ -535,25 +535,50 @@ def _depots_held_by_period(
     best bought ahead, but HiGHS, solving the whole subset from it, does not move its routes: the
     weight-16 period alone makes every launch worth sixteen, and which node gets a depot is a choice
     among seven. With the depots held, each period is a model of its own that HiGHS improves from the
-    plan (:func:`cislink.planner.segments.solve_by_segment`), and the periods' plans joined are a plan
-    of the subset. It replaces the plan in ``m`` if cheaper. Its bound is that of the held problem,
-    not of the subset, and is dropped. Returns the seconds spent.
+    plan (:func:`_depots_held_plan`), and the periods' plans joined are a plan of the subset. It
+    replaces the plan in ``m`` if cheaper. Returns the seconds spent.
     """
     start = time.perf_counter()
-    built = {index: round(v.value) for index, v in m.depot_built.items() if v.value is not None}
-    if not any(built.values()):
+    hold = _depots_built(m)
+    if hold is None:
         return time.perf_counter() - start
-    hold = {("depot_built", index): float(value) for index, value in built.items()}
     cost = pyo.value(m.total_cost) / OBJECTIVE_SCALE
+    found = _depots_held_plan(scenario, network, inp, segments, plan_values(m), hold, settings)
+    if found is not None and found[0] < cost * (1 - 1e-9):
+        log.info("depots held by period: %.6g -> %.6g USD", cost, found[0])
+        start_from(m, found[1])
+    return time.perf_counter() - start
+
+
+def _depots_built(m: pyo.ConcreteModel) -> dict[tuple[str, Any], float] | None:
+    """The depots the plan in ``m`` builds, as values to hold; None if it builds none."""
+    hold = {("depot_built", i): float(round(v.value)) for i, v in m.depot_built.items() if v.value is not None}
+    return hold if any(hold.values()) else None
+
+
+def _depots_held_plan(
+    scenario: Scenario,
+    network: Network,
+    inp: Inputs,
+    segments: list[Segment],
+    start: dict[tuple[str, Any], float],
+    hold: dict[tuple[str, Any], float],
+    settings: SolverSettings,
+    seconds: float | None = None,
+) -> tuple[float, dict[tuple[str, Any], float]] | None:
+    """The periods solved from ``start`` with the depots in ``hold`` held, joined: cost (USD) and values.
+
+    ``seconds`` replaces the time limit of ``settings`` (:class:`Beside` gives its job one). The
+    bound is that of the held problem, not of the subset, and is dropped. None if no plan.
+    """
+    if seconds is not None:
+        settings = replace(settings, time_limit_s=seconds)
     try:
-        joined, info, _ = solve_by_segment(scenario, network, inp, segments, settings, plan_values(m), hold=hold)
+        joined, info, _ = solve_by_segment(scenario, network, inp, segments, settings, start, hold=hold)
     except PlannerError as exc:
         log.info("depots held by period: %s", exc)
-        return time.perf_counter() - start
-    if info.objective_usd < cost * (1 - 1e-9):
-        log.info("depots held by period: %.6g -> %.6g USD", cost, info.objective_usd)
-        start_from(m, plan_values(joined))
-    return time.perf_counter() - start
+        return None
+    return info.objective_usd, plan_values(joined)
 
 
 def _depots_held_beside(
@@ -564,40 +589,16 @@ def _depots_held_beside(
     m: pyo.ConcreteModel,
     settings: SolverSettings,
 ) -> Beside | None:
-    """Start :func:`_depots_held_by_period` from the plan ``m`` holds, in a second process on one thread.
+    """Start :func:`_depots_held_plan` from the plan ``m`` holds, in a second process on one thread.
 
     It gets the MIP's time limit; the MIP, which gains nothing from its second thread, runs beside it
     on the other (:mod:`cislink.planner.beside`). None if the plan builds no depot.
     """
-    hold = {("depot_built", i): float(round(v.value)) for i, v in m.depot_built.items() if v.value is not None}
-    if not any(hold.values()):
+    hold = _depots_built(m)
+    if hold is None:
         return None
-    job_settings = replace(settings, threads=1)
-    args = (scenario, network, inp.allowed, inp.required, segments, plan_values(m), hold, job_settings)
-    return Beside(_depots_held_job, args, settings.time_limit_s)
-
-
-def _depots_held_job(
-    scenario: Scenario,
-    network: Network,
-    allowed: frozenset[str],
-    required: frozenset[str],
-    segments: list[Segment],
-    start: dict[tuple[str, Any], float],
-    hold: dict[tuple[str, Any], float],
-    settings: SolverSettings,
-    seconds: float,
-) -> tuple[float, dict[tuple[str, Any], float]] | None:
-    """In the second process: the periods solved with the depots held; the joined plan's cost (USD) and values."""
-    inp = build_inputs(scenario, network, segments, allowed=allowed, required=required)
-    try:
-        joined, info, _ = solve_by_segment(
-            scenario, network, inp, segments, replace(settings, time_limit_s=seconds), start, hold=hold
-        )
-    except PlannerError as exc:
-        log.info("depots held by period: %s", exc)
-        return None
-    return info.objective_usd, plan_values(joined)
+    args = (scenario, network, inp, segments, plan_values(m), hold, replace(settings, threads=1))
+    return Beside(_depots_held_plan, args, settings.time_limit_s)
 
 
 def _cheaper_beside(m: pyo.ConcreteModel, info: SolveInfo, beside: Beside, wait: bool) -> SolveInfo:
