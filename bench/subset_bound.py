@@ -1,6 +1,6 @@
 """Bounds and plans of one programme subset of the study, by several relaxations (prints figures; not a test).
 
-    python bench/subset_bound.py [--subset tug,depot] [--time-limit S] [--window 3] [--locations-only]
+    python bench/subset_bound.py [--subset tug,depot] [--time-limit S] [--window 3] [--locations-only] [--branching]
 
 The ``tugs+depots`` and ``all`` cases stop above a 1% gap because the subset that must build a tug
 and a depot keeps a weak bound. This prints what other relaxations of that subset give, so that a
@@ -36,6 +36,11 @@ change to the formulation can be judged by the bound it buys:
   periods of the least bound of their mixes left open; the cutoff is ``--incumbent`` (USD
   billions, the best plan known) less the other periods' bounds, and the incumbent is lowered to
   each fleet's plan (its periods joined, every shared size built to the largest) once cheaper.
+- what the branching is given (``--branching``): the whole subset's MIP (interior-point root, as
+  the study) as it is; with one more whole column per period type and vehicle type for its launches
+  and for its trips (each equal to the sum of its months'), which HiGHS may branch on as the launch
+  mix split does; and with the tug fleet held at one and at two or more (the subset's bound is the
+  lesser of the two).
 """
 
 from __future__ import annotations
@@ -122,6 +127,7 @@ def main() -> None:
         default="leo",
         help="the node whose depot is held built (--launch-mix, --by-fleet; 'any' or 'two-or-more' for --by-fleet)",
     )
+    ap.add_argument("--branching", action="store_true", help="only the whole MIP with what its branching is given")
     ap.add_argument("--by-fleet", action="store_true", help="only the subset by tug fleet and launch mix")
     ap.add_argument("--fleets", default="1,2,3", help="tug fleet sizes held in turn (--by-fleet)")
     ap.add_argument("--incumbent", type=float, default=14.72, help="best plan known, USD billions (--by-fleet)")
@@ -146,6 +152,10 @@ def main() -> None:
         by_fleet_and_mix(parts, settings, args.depot_at, fleets, args.incumbent * 1e9)
         return
     inp = build_inputs(scenario, network, segments, allowed=subset, required=subset)
+    if args.branching:
+        settings = SolverSettings.from_scenario(scenario, time_limit_s=args.time_limit, mip_gap=1e-3)
+        branching(Problem(build_model(inp)), with_storage(settings), [s.months for s in segments])
+        return
     p = Problem(build_model(inp))
     names = [v.parent_component().name for v in p.cols]
     steps = [step_of(v.index()) for v in p.cols]
@@ -508,6 +518,48 @@ def joined_usd(periods: list[HeldPeriod], chosen: list[np.ndarray | None], plans
         f"{name}[{index}] {value:,.0f}" for (name, index), value in sorted(largest.items(), key=str) if value > 0.5
     )
     return total, sizes
+
+
+def branching(p: Problem, settings: SolverSettings, segment_months: list[int]) -> None:
+    """The whole subset's MIP bound: as it is, with whole columns per period, and split by tug fleet.
+
+    See the module docstring; each MIP has the time limit of ``settings``.
+    """
+    names = [v.parent_component().name for v in p.cols]
+    steps = [step_of(v.index()) for v in p.cols]
+    period_of = [k for k, months in enumerate(segment_months) for _ in range(months)]  # one step a month
+    every_col, every_row = list(range(len(p.cols))), list(range(len(p.rows)))
+
+    def run(label: str, h: highspy.Highs) -> float:
+        t = time.perf_counter()
+        h.run()
+        info = h.getInfo()
+        plan = usd(p, info.objective_function_value) if has_plan(h) else "none"
+        print(f"{label:<48} bound {usd(p, info.mip_dual_bound)}  plan {plan}  {time.perf_counter() - t:6.1f} s")
+        return info.mip_dual_bound
+
+    run("as it is", p.highs(settings, every_col, every_row, p.cost, integer=True))
+    h = p.highs(settings, every_col, every_row, p.cost, integer=True)
+    groups: dict[tuple[str, str, int], list[int]] = {}
+    for j, name in enumerate(names):
+        if name in ("launches", "trips") and p.whole(j):
+            groups.setdefault((name, p.cols[j].index()[0], period_of[steps[j]]), []).append(j)
+    for cols in groups.values():  # a whole column equal to the period's sum of the months' counts
+        k = h.getNumCol()
+        h.addCol(0.0, 0.0, highspy.kHighsInf, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
+        h.changeColIntegrality(k, highspy.HighsVarType.kInteger)
+        coefs = np.asarray([1.0] * len(cols) + [-1.0])
+        h.addRow(0.0, 0.0, len(cols) + 1, np.asarray([*cols, k], dtype=np.int32), coefs)
+    run(f"with {len(groups)} whole columns per period", h)
+    tug = next((j for j, name in enumerate(names) if name == "fleet" and p.cols[j].index() == "tug"), None)
+    if tug is None:
+        return
+    parts = []
+    for label, low, high in (("tug fleet held at 1", 1, 1), ("tug fleet held at 2 or more", 2, p.bounds(tug)[1])):
+        h = p.highs(settings, every_col, every_row, p.cost, integer=True)
+        h.changeColBounds(tug, low, high)
+        parts.append(run(label, h))
+    print(f"{'split by tug fleet: the lesser bound':<48} bound {usd(p, min(parts))}")
 
 
 def by_depot_location(inp: Inputs, settings: SolverSettings, cutoff_usd: float, beaten: str) -> None:
