@@ -476,6 +476,11 @@ def _no_dearer_than(m: pyo.ConcreteModel, info: SolveInfo, first: Snapshot) -> S
         return info
     log.info("solver's plan %.6g USD dearer than the first plan %.6g USD: first plan kept", info.objective_usd, cost)
     _put_back(first)
+    return _with_plan_cost(info, cost)
+
+
+def _with_plan_cost(info: SolveInfo, cost: float) -> SolveInfo:
+    """``info`` for another plan of the same model costing ``cost`` USD: its bound stands, capped by that cost."""
     bound = min(info.bound_usd, cost)
     return replace(info, objective_usd=cost, bound_usd=bound, mip_gap=relative_gap(cost, bound))
 
@@ -616,9 +621,7 @@ def _cheaper_beside(m: pyo.ConcreteModel, info: SolveInfo, beside: Beside, wait:
     cost, values = found
     log.info("depots held by period, beside the MIP: %.6g -> %.6g USD", info.objective_usd, cost)
     start_from(m, values)
-    cost = pyo.value(m.total_cost) / OBJECTIVE_SCALE  # the plan as this model prices it
-    bound = min(info.bound_usd, cost)
-    return replace(info, objective_usd=cost, bound_usd=bound, mip_gap=relative_gap(cost, bound))
+    return _with_plan_cost(info, pyo.value(m.total_cost) / OBJECTIVE_SCALE)  # the plan as this model prices it
 
 
 def _unused_isru(m: pyo.ConcreteModel) -> bool:
