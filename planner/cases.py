@@ -22,5 +22,6 @@ SENSITIVITY = ("none", "isru", "tugs", "tugs+depots", "isru+tugs", "isru+depots"
 #: keeps only what the plant makes. 3: study subsets with depots and no tug are solved segment by segment.
 #: 4: an ISRU subset's plan is seeded and polished whenever its MIP stops above the gap. 5: a subset
 #: with depots and a tug starts from its first plan re-planned with routes held; cases sharing a
-#: subset solve it once.
-MODEL_REVISION = 5
+#: subset solve it once. 6: a subset with depots and a tug also solves each period with its depots held
+#: (beside its MIP), and the subset with every programme of the case gets two shares of the time.
+MODEL_REVISION = 6
