@@ -635,6 +635,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if args.verbose < 2:  # Mesa logs every model step at INFO, a line per simulated day: only with -vv
+        logging.getLogger("MESA").setLevel(logging.WARNING)
     handler: Handler = args.handler
     try:
         return handler(args)

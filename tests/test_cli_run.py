@@ -48,6 +48,14 @@ def test_run_writes_summary_and_tables(tmp_path: Path, capsys: pytest.CaptureFix
     assert "progress" in pd.read_parquet(out / "vehicles.parquet").columns or summary["design"]["fleets"] == {}
 
 
+def test_verbose_run_logs_the_planner_not_every_simulated_day(tmp_path: Path) -> None:
+    p = _cli("-v", "run", "quick-demo", "--months", "1", "--out", str(tmp_path / "r"))
+    _, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    assert "INFO cislink" in err
+    assert "calling model.step" not in err  # Mesa's line per day, 30 of them here
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
