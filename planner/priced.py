@@ -25,6 +25,20 @@ months' continuous flows and the look-ahead are chosen together, with the execut
 The price vector is one cut of a Benders decomposition, not the converged one, so the plan is a
 heuristic; its cost is reported against the window's LP relaxation, a true lower bound.
 
+Only the executed months are flown before the next re-plan, so that last LP need not cover the
+whole window. By default (``plan_months``, set by the window to the executed months plus the
+storage limit, past which nothing bought in an executed month is still held) it covers the
+window's first months only, and the rows that reach past them are priced by the same duals; the
+months past them keep the relaxation's values. That LP is a quarter of the window and is solved
+cold, with presolve. The reported cost is the window's with the months past the head at their
+supporting plane: never below the relaxation, and never above the whole-window LP with the same
+decisions fixed. Measured on six windows of a 240-month run (ISRU plant, LEO depot, tug and
+lander; seven months against the whole window): the same launch and trip counts in every window, the
+LP 0.18 s against 1.17 s (median), the window 2.08 s against 3.00 s, the reported cost within
+0.01%; the executed month's continuous flows differed in five of the six, mostly in the ISRU
+plant's output, which the whole-window LP leaves as free as this one. If the first months have no
+plan alone, the LP over the whole window is solved instead.
+
 Measured on the twelve windows of a 12-month run of the reference scenario with ISRU, one tug and
 one lander (24 months, first month integer, HiGHS): the priced plan cost the same as the best plan
 the one-window MIP found in 60 s (within 0.01%) in eight windows, 0.96% more in one, and less in
@@ -104,10 +118,16 @@ VALID_INEQUALITIES = ("launch_cover",)
 
 
 def solve_priced(
-    m: pyo.ConcreteModel, settings: SolverSettings, integer_months: int, shortfall_tolerance_kg: float = 1.0
+    m: pyo.ConcreteModel,
+    settings: SolverSettings,
+    integer_months: int,
+    shortfall_tolerance_kg: float = 1.0,
+    plan_months: int | None = None,
 ) -> SolveInfo:
     """Solve window ``m`` in place by the priced look-ahead (module docstring); HiGHS only.
 
+    With ``plan_months``, the LP with the executed decisions fixed covers only the window's first
+    ``plan_months`` steps, the rows past them priced (module docstring); None: the whole window.
     The window falls back to one MIP if the priced plan leaves more than ``shortfall_tolerance_kg``
     short beyond what the relaxation leaves short.
     """
@@ -155,27 +175,37 @@ def solve_priced(
         return _fallback(m, settings, t0)
     x_short = short.getSolution().col_value
 
-    # 3. the whole window as an LP with the executed whole numbers fixed (same instance as step 1)
-    for k, j in enumerate(mine):
-        v = p.cols[j]
-        if v.is_integer() and not v.fixed:
-            relaxed.changeColBounds(j, round(x_short[k]), round(x_short[k]))
-    # HiGHS counts an instance's time limit from its first run: the relaxation's time is already spent
-    left = max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
-    relaxed.setOptionValue("time_limit", relaxed.getRunTime() + left)
-    fixed_iterations = run_lp(relaxed, FIXED_LP_ATTEMPTS if relaxed.getBasis().valid else FIXED_LP_ATTEMPTS[-1:])
-    if not lp_solved(relaxed):
-        log.warning(
-            "priced window: the executed decisions leave the look-ahead without a plan (%s)",
-            relaxed.modelStatusToString(relaxed.getModelStatus()),
+    whole = {j: float(round(x_short[k])) for k, j in enumerate(mine) if p.whole(j)}
+    head = None
+    if plan_months is not None and any(t is not None and t >= plan_months for t in steps):
+        # 3. the plan's first months as an LP with the executed whole numbers fixed, the rest priced
+        left = max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
+        head = _head_plan(
+            p, settings, [t is None or t < plan_months for t in steps], whole, lp_rows, row_dual, x_relaxed, left
         )
-        return _fallback(m, settings, t0)
-    x = list(relaxed.getSolution().col_value)
+    if head is not None:
+        x, objective, fixed_iterations = head
+    else:
+        # 3'. the whole window as an LP with the executed whole numbers fixed (same instance as step 1)
+        for j, value in whole.items():
+            relaxed.changeColBounds(j, value, value)
+        # HiGHS counts an instance's time limit from its first run: the relaxation's time is already spent
+        left = max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
+        relaxed.setOptionValue("time_limit", relaxed.getRunTime() + left)
+        fixed_iterations = run_lp(relaxed, FIXED_LP_ATTEMPTS if relaxed.getBasis().valid else FIXED_LP_ATTEMPTS[-1:])
+        if not lp_solved(relaxed):
+            log.warning(
+                "priced window: the executed decisions leave the look-ahead without a plan (%s)",
+                relaxed.modelStatusToString(relaxed.getModelStatus()),
+            )
+            return _fallback(m, settings, t0)
+        x = list(relaxed.getSolution().col_value)
+        objective = relaxed.getInfo().objective_function_value
     for j, v in enumerate(p.cols):
         if not v.fixed:
             v.set_value(x[j], skip_validation=True)
     _fill_unused(m)
-    objective_usd = (relaxed.getInfo().objective_function_value + p.obj_constant) / OBJECTIVE_SCALE
+    objective_usd = (objective + p.obj_constant) / OBJECTIVE_SCALE
     seconds = time.perf_counter() - t0
     if shortfall_kg(m) > short_relaxed + shortfall_tolerance_kg:
         # a step of the method, not a fault: the one MIP below plans the window instead (``-v`` shows it)
@@ -198,6 +228,49 @@ def solve_priced(
     gap = relative_gap(objective_usd, bound_usd)
     proven = gap <= settings.mip_gap or objective_usd - bound_usd <= settings.abs_gap_usd
     return SolveInfo("highs", "optimal" if proven else "priced", objective_usd, bound_usd, gap, seconds)
+
+
+def _head_plan(
+    p: Problem,
+    settings: SolverSettings,
+    in_head: list[bool],
+    whole: dict[int, float],
+    lp_rows: list[int],
+    row_dual: list[float],
+    x_relaxed: list[float],
+    time_limit_s: float,
+) -> tuple[list[float], float, str] | None:
+    """The columns ``in_head`` as an LP with ``whole`` (column -> value) fixed, the rest at the relaxation.
+
+    Rows that reach past the head are priced by the relaxation's duals ``row_dual`` (one per row of
+    ``lp_rows``), as for the executed months. Returns every column's value, the window's objective
+    (scaled, without the constant) with the months past the head at their supporting plane, and the
+    LP's iterations; None if the LP has no solution.
+    """
+    head = np.asarray(in_head)
+    lp_at = np.asarray(lp_rows)
+    beyond = p.rows_touching(~head)[lp_at]
+    price = p.priced(lp_at[beyond], np.asarray(row_dual)[beyond])
+    cols = np.flatnonzero(head)
+    x_star = np.asarray(x_relaxed)
+    h = p.highs(settings, cols.tolist(), lp_at[~beyond].tolist(), price[cols], integer=False)
+    local = np.full(len(p.cols), -1)
+    local[cols] = np.arange(len(cols))
+    for j, value in whole.items():
+        h.changeColBounds(int(local[j]), value, value)
+    h.setOptionValue("time_limit", time_limit_s)
+    iterations = run_lp(h, FIXED_LP_ATTEMPTS)
+    if not lp_solved(h):
+        log.info(
+            "priced window: the plan's first months have no plan alone (%s)", h.modelStatusToString(h.getModelStatus())
+        )
+        return None
+    x = x_star.copy()
+    x[cols] = h.getSolution().col_value
+    # V(x_h) >= V(x_h*) - y A (x_h - x_h*): the head LP's objective is c_h x_h - y A x_h
+    after = np.flatnonzero(~head)
+    constant = float(p.cost[after] @ x_star[after] + (p.cost - price)[cols] @ x_star[cols])
+    return x.tolist(), h.getInfo().objective_function_value + constant, iterations
 
 
 def run_lp(h: highspy.Highs, attempts: tuple[dict[str, object], ...]) -> str:

@@ -45,7 +45,7 @@ import pyomo.environ as pyo
 
 from cislink.errors import PlannerError
 from cislink.planner.blocks.transfers import define_tour_cuts
-from cislink.planner.inputs import Design, Segment, build_inputs, storage_limit_months
+from cislink.planner.inputs import Design, Inputs, Segment, build_inputs, storage_limit_months
 from cislink.planner.model import build_model, collector_paused
 from cislink.planner.priced import solve_priced
 from cislink.planner.results import Plan, read_plan
@@ -118,8 +118,28 @@ def _plan_window(
     integer_months: int,
     method: str,
 ) -> Plan:
-    sees_the_end = months > integer_months + storage_limit_months(scenario)
     t0 = time.perf_counter()
+    m, inp = window_model(scenario, network, state, months, integer_months)
+    build_s = time.perf_counter() - t0
+    priced = method == "priced" and integer_months < months and settings.solver == "highs"
+    if priced:
+        info = solve_priced(
+            m,
+            settings,
+            integer_months,
+            shortfall_tolerance_kg=_launch_worth_of_shortfall_kg(scenario),
+            plan_months=integer_months + storage_limit_months(scenario),
+        )
+    else:
+        info = solve_checked(m, settings)
+    return read_plan(m, inp, info, build_s)
+
+
+def window_model(
+    scenario: Scenario, network: Network, state: WindowState, months: int, integer_months: int
+) -> tuple[pyo.ConcreteModel, Inputs]:
+    """The window's model, steps from ``integer_months`` on relaxed, and its inputs (not solved)."""
+    sees_the_end = months > integer_months + storage_limit_months(scenario)
     inp = build_inputs(
         scenario,
         network,
@@ -142,13 +162,7 @@ def _plan_window(
     relax_after(m, integer_months)
     if inp.vehicle_home:
         define_tour_cuts(m, inp, list(range(integer_months)))
-    build_s = time.perf_counter() - t0
-    priced = method == "priced" and integer_months < months and settings.solver == "highs"
-    if priced:
-        info = solve_priced(m, settings, integer_months, shortfall_tolerance_kg=_launch_worth_of_shortfall_kg(scenario))
-    else:
-        info = solve_checked(m, settings)
-    return read_plan(m, inp, info, build_s)
+    return m, inp
 
 
 def window_steps(scenario: Scenario, months: int, integer_months: int) -> tuple[int, ...]:

@@ -8,6 +8,7 @@ from dataclasses import replace
 import networkx as nx
 import pyomo.environ as pyo
 import pytest
+from pyomo.core.expr.visitor import identify_variables
 
 from cislink.errors import PlannerError
 from cislink.planner.inputs import K_O2_MAX, Design, Segment, build_inputs, demand_events
@@ -635,18 +636,13 @@ def test_a_window_stops_at_a_tenth_of_the_cheapest_launch(demo) -> None:
         SolverSettings(abs_gap_usd=-1.0).check()
 
 
-def test_priced_window_decides_whole_launches_and_trips_and_reports_a_true_bound(network) -> None:
-    # the priced look-ahead solves the executed month alone with later months priced by duals, then
-    # the window with those decisions fixed: the executed month stays whole, the reported bound is the
-    # window's relaxation (never above what the exact window MIP proves), and the plan is as cheap as
-    # the MIP's within the window's stopping tolerance (here: a month in which the tug and lander fly)
-    from cislink.planner.window import window_abs_gap_usd
+def _tug_month_state() -> WindowState:
+    """The stock a run of the reference scenario held on the first day of month 3, planned from month 5.
 
-    ref = load("reference-2035")
+    In month 3 the plan only launches; in month 5 the tug and lander fly.
+    """
     design = Design(depots={}, isru_kg_per_year=356_510.0, fleets={"tug": 1, "lander": 1})
-    # the stock a run of the reference scenario held on the first day of month 3, planned from month 5
-    # (in month 3 the plan only launches; in month 5 the tug and lander fly)
-    state = WindowState(
+    return WindowState(
         5,
         design,
         stocks_kg={
@@ -664,6 +660,17 @@ def test_priced_window_decides_whole_launches_and_trips_and_reports_a_true_bound
         refuel_kg={("eml2", "propellant"): 2_417.0},
         homes={"tug": "leo", "lander": "lsp"},
     )
+
+
+def test_priced_window_decides_whole_launches_and_trips_and_reports_a_true_bound(network) -> None:
+    # the priced look-ahead solves the executed month alone with later months priced by duals, then
+    # the window with those decisions fixed: the executed month stays whole, the reported bound is the
+    # window's relaxation (never above what the exact window MIP proves), and the plan is as cheap as
+    # the MIP's within the window's stopping tolerance (here: a month in which the tug and lander fly)
+    from cislink.planner.window import window_abs_gap_usd
+
+    ref = load("reference-2035")
+    state = _tug_month_state()
     kw = {"months": 24, "settings": replace(FAST, mip_gap=1e-3), "integer_months": 1}
     priced = plan_window(ref, network, state, method="priced", **kw)
     exact = plan_window(ref, network, state, method="mip", **kw)
@@ -684,6 +691,47 @@ def test_priced_window_decides_whole_launches_and_trips_and_reports_a_true_bound
     assert (listed.reindex(carried.index) - carried).abs().max() < 1e-3
     later = priced.trips[priced.trips["month"] > 5]
     assert (later["trips"] != later["trips"].round()).any()
+
+
+def test_priced_plan_solves_its_first_months_again_and_prices_the_rest(network) -> None:
+    # the LP with the executed decisions fixed covers the executed month and the storage limit after
+    # it; the months past them are priced by the relaxation's duals. It must keep the executed
+    # month's whole decisions, satisfy every row inside those months, and report a cost between the
+    # relaxation's bound and that of the LP over the whole window (the price is a supporting plane
+    # of the look-ahead's cost, so it can only underestimate it)
+    import pyomo.environ as pyo
+
+    from cislink.planner.arrays import step_of
+    from cislink.planner.priced import solve_priced
+    from cislink.planner.window import window_model
+
+    ref = load("reference-2035")
+    state = _tug_month_state()
+    settings = replace(FAST, mip_gap=1e-3)
+    head_m, _ = window_model(ref, network, state, 24, 1)
+    head = solve_priced(head_m, settings, 1, plan_months=7)
+    full_m, _ = window_model(ref, network, state, 24, 1)
+    full = solve_priced(full_m, settings, 1)
+
+    def whole(m: pyo.ConcreteModel) -> dict:
+        return {k: round(v.value) for var in (m.launches, m.trips) for k, v in var.items() if k[-1] == 0}
+
+    assert whole(head_m) == whole(full_m) and sum(whole(head_m).values()) > 0
+    assert head.bound_usd == pytest.approx(full.bound_usd, rel=1e-9)
+    assert head.bound_usd - 1.0 <= head.objective_usd <= full.objective_usd + 1.0
+    # and here the plane is the look-ahead's cost itself: unpriced, the head would end its months
+    # without the stock the look-ahead counts on, and report 2.9% less
+    assert head.objective_usd == pytest.approx(full.objective_usd, rel=1e-4)
+    checked = 0
+    for c in head_m.component_data_objects(pyo.Constraint, active=True):
+        steps = {step_of(v.index()) for v in identify_variables(c.body)}
+        if all(t is None or t < 7 for t in steps):
+            body = pyo.value(c.body)
+            scale = 1.0 + abs(body)
+            assert c.lower is None or body >= pyo.value(c.lower) - 1e-6 * scale, c.name
+            assert c.upper is None or body <= pyo.value(c.upper) + 1e-6 * scale, c.name
+            checked += 1
+    assert checked > 1000
 
 
 def test_window_method_is_checked(demo, demo_net) -> None:
