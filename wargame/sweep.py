@@ -123,9 +123,11 @@ def run_sweep(
                 ) from None
         elif own:
             logging.getLogger("distributed").setLevel(logging.WARNING)  # the bar is the progress shown
+            # the workers log nothing a user needs: a run's error comes back through its future, and
+            # a worker that loses the scheduler while a stopped sweep shuts down logs a traceback
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,
             )  # fmt: skip
             client = Client(cluster)
             client.run(_ignore_ctrl_c)  # Ctrl-C reaches the workers too; this process stops them
@@ -164,11 +166,27 @@ def run_sweep(
                     if on_done is not None:
                         on_done(finished, total)
         finally:
-            if own:
-                client.close()
-            if cluster is not None:
-                cluster.close()
+            _close(client if own else None, cluster)
     return load_rows(out, sweep)
+
+
+def _close(client: Any, cluster: Any) -> None:
+    """Close the client and the cluster this sweep made (None: not its own).
+
+    After a Ctrl-C, what the cluster logs while it goes down (connections closed under it) is
+    held back: the user asked for the stop and is told what was saved.
+    """
+    dask_log = logging.getLogger("distributed")
+    level = dask_log.level
+    if interrupt.requested():
+        dask_log.setLevel(logging.CRITICAL)
+    try:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    finally:
+        dask_log.setLevel(level)
 
 
 #: How often (seconds) the sweep looks for finished runs and for a stop request.
