@@ -699,8 +699,6 @@ def test_priced_plan_solves_its_first_months_again_and_prices_the_rest(network) 
     # month's whole decisions, satisfy every row inside those months, and report a cost between the
     # relaxation's bound and that of the LP over the whole window (the price is a supporting plane
     # of the look-ahead's cost, so it can only underestimate it)
-    import pyomo.environ as pyo
-
     from cislink.planner.arrays import step_of
     from cislink.planner.priced import solve_priced
     from cislink.planner.window import window_model

@@ -166,27 +166,11 @@ def run_sweep(
                     if on_done is not None:
                         on_done(finished, total)
         finally:
-            _close(client if own else None, cluster)
+            if own:
+                client.close()
+            if cluster is not None:
+                cluster.close()
     return load_rows(out, sweep)
-
-
-def _close(client: Any, cluster: Any) -> None:
-    """Close the client and the cluster this sweep made (None: not its own).
-
-    After a Ctrl-C, what the cluster logs while it goes down (connections closed under it) is
-    held back: the user asked for the stop and is told what was saved.
-    """
-    dask_log = logging.getLogger("distributed")
-    level = dask_log.level
-    if interrupt.requested():
-        dask_log.setLevel(logging.CRITICAL)
-    try:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-    finally:
-        dask_log.setLevel(level)
 
 
 #: How often (seconds) the sweep looks for finished runs and for a stop request.
