@@ -251,6 +251,16 @@ def _cmd_study(args: argparse.Namespace) -> int:
     from cislink.planner.solve import SolverSettings
     from cislink.planner.study import run_sensitivity, run_study, subsets_needed
 
+    if args.sensitivity and args.infrastructure is not None:
+        raise CislinkError(
+            f"--infrastructure {args.infrastructure} cannot be used with --sensitivity, which runs every case of "
+            "the study's Fig. 10; give one or the other"
+        )
+    if not args.sensitivity and args.out is not None:
+        raise CislinkError("--out DIR is only used with --sensitivity (where its PNG and JSON are written)")
+    if args.sensitivity and args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise CislinkError(f"--out {args.out}: is a file; give a folder for the sensitivity PNG and JSON")
+    infrastructure = args.infrastructure or "all"
     scenario = _load_scenario_arg(args.scenario)
     settings = SolverSettings.from_scenario(
         scenario, solver=args.solver, time_limit_s=args.time_limit, mip_gap=args.gap, threads=args.threads
@@ -263,7 +273,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
             results = _stoppable(lambda: run_sensitivity(scenario, network, settings, progress=bar))
         finally:
             bar.close()
-        out = Path(args.out)
+        out = Path(args.out or ".")
         png = plot_sensitivity(results, out / f"{scenario.name}-sensitivity.png")
         summaries = [r.summary() for r in results]
         (out / f"{scenario.name}-sensitivity.json").write_text(json.dumps(summaries, indent=2) + "\n")
@@ -277,9 +287,9 @@ def _cmd_study(args: argparse.Namespace) -> int:
             print("\nstopped by Ctrl-C: a case whose gap is '-' has programme subsets that were not begun")
         print(f"\nchart: {png}\ntables: {out / (scenario.name + '-sensitivity.json')}")
         return STOPPED_EXIT if stopped else 0
-    bar = Progress(len(subsets_needed(scenario, (args.infrastructure,))), "study")
+    bar = Progress(len(subsets_needed(scenario, (infrastructure,))), "study")
     try:
-        result = _stoppable(lambda: run_study(scenario, network, args.infrastructure, settings, progress=bar))
+        result = _stoppable(lambda: run_study(scenario, network, infrastructure, settings, progress=bar))
     finally:
         bar.close()
     summary = result.summary()
@@ -287,7 +297,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
         return STOPPED_EXIT if stopped else 0
-    print(f"Study: {scenario.name}, infrastructure {args.infrastructure}, {scenario.planner.horizon_months} months\n")
+    print(f"Study: {scenario.name}, infrastructure {infrastructure}, {scenario.planner.horizon_months} months\n")
     print(format_table(("attribute", "value"), summary_rows(summary)))
     print("\nprogramme subsets solved (the plan above is the cheapest; its bound the least of theirs):\n")
     print(format_table(SUBSET_HEADER, subset_rows(summary), right={1, 2, 3, 4}))
@@ -573,14 +583,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Solve the scenario's design problem over its horizon and print the study's Table-10 figures.",
     )
     p.add_argument("scenario", nargs="?", default="reference-2035", help="scenario file or bundled name")
-    p.add_argument("--infrastructure", choices=list(CASES), default="all", help="what may be built (default: all)")
+    p.add_argument("--infrastructure", choices=list(CASES), help="what may be built (default: all)")
     p.add_argument("--sensitivity", action="store_true", help="run the study's Fig. 10 combinations, write a PNG")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--solver", choices=["highs", "scip"], help="MILP solver (default: the scenario's, highs)")
     p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds for the whole study")
     p.add_argument("--gap", type=_gap, metavar="G", help="relative optimality gap to stop at, e.g. 0.01")
     p.add_argument("--threads", type=_positive_int, metavar="N", help="solver threads")
-    p.add_argument("--out", default=".", metavar="DIR", help="where --sensitivity writes its PNG and JSON")
+    p.add_argument("--out", metavar="DIR", help="where --sensitivity writes its PNG and JSON (default: here)")
     p.set_defaults(handler=_cmd_study)
 
     p = sub.add_parser(

@@ -109,6 +109,26 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys: pytest.Captu
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sensitivity", "--infrastructure", "tugs"], "--infrastructure tugs cannot be used with --sensitivity"),
+        (["--infrastructure", "tugs", "--out", "."], "--out DIR is only used with --sensitivity"),
+        (["--sensitivity", "--out", "{file}"], "is a file; give a folder"),
+    ],
+)
+def test_options_that_would_be_ignored_exit_2_before_solving(
+    argv, message, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "taken"
+    afile.write_text("x")
+    assert main(["study", "quick-demo", *(a.format(file=afile) for a in argv)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert afile.read_text() == "x"
+
+
 def test_missing_scenario_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["study", "no-such-scenario"]) == 2
     err = capsys.readouterr().err
