@@ -4,7 +4,10 @@ A policy (``[[policies]]`` in the scenario) names what is owned (depot, tug, isr
 traffic) and its tolls. The infrastructure a run operates is sized once by the study
 (:func:`cislink.planner.run_study`) for the case the owned programmes allow, then fixed for the
 whole run. Sizing the full horizon can take minutes, so the design is cached on disk by a hash of
-the scenario, the case and the code version; a second run starts at once.
+the scenario, the case and the code version; a second run starts at once. The bundled scenarios'
+designs are shipped sized (``agents/designs``, written by ``bench/designs.py``), so a first run of
+them starts at once too and operates the same design on every machine: a study stopped by its time
+limit may end elsewhere on a slower machine.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _PROGRAMMES = ("depot", "tug", "isru")
+
+#: Designs sized ahead by the study for the bundled scenarios' policies (``python bench/designs.py --write``).
+BUNDLED_DESIGNS = Path(__file__).parent / "designs"
 
 
 def policy_def(scenario: Scenario, name: str) -> PolicyDef:
@@ -63,17 +69,34 @@ def _cache_path(scenario: Scenario, case: str) -> Path:
     return cache_dir() / "designs" / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
 
 
+def bundled_design_path(scenario: Scenario, case: str) -> Path:
+    """Where a design sized ahead for ``scenario`` and ``case`` is shipped (it exists only for bundled ones).
+
+    The file has the cache's name, which hashes the scenario, the case, the version and the model
+    revision, so a shipped design is found only for exactly the scenario and code it was sized with.
+    """
+    return BUNDLED_DESIGNS / _cache_path(scenario, case).name
+
+
 def design_for_policy(
     scenario: Scenario, network: Network, policy: PolicyDef, progress: object = None
 ) -> tuple[Design, dict[str, float]]:
-    """The infrastructure ``policy`` operates, and its one-off and yearly costs (cached on disk)."""
+    """The infrastructure ``policy`` operates, and its one-off and yearly costs.
+
+    Looked up first among the designs shipped for the bundled scenarios (the same on every
+    machine), then in the user's cache; otherwise the study sizes it and the cache keeps it.
+    """
     case = case_for(policy)
     path = _cache_path(scenario, case)
-    try:
-        data = json.loads(path.read_text())
-        return Design(data["depots"], data["isru_kg_per_year"], data["fleets"]), data["costs_usd"]
-    except (OSError, ValueError, KeyError):
-        pass
+    for found in (bundled_design_path(scenario, case), path):
+        try:
+            data = json.loads(found.read_text())
+            design = Design(data["depots"], data["isru_kg_per_year"], data["fleets"])
+            costs = dict(data["costs_usd"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        log.info("design of policy %s (study case %s) from %s", policy.name, case, found)
+        return design, costs
     from cislink.planner.solve import SolverSettings
     from cislink.planner.study import run_study
 

@@ -528,6 +528,53 @@ def test_a_sized_design_is_shared_by_runs_that_differ_only_in_how_they_run() -> 
     assert _cache_path(other, "all") != _cache_path(DEMO, "all")
 
 
+def test_the_reference_scenario_ships_a_sized_design_for_every_policy() -> None:
+    # the first console or run on the reference scenario starts at once, with the same design on
+    # every machine; a design sized with other code or another scenario text is not used
+    from cislink.agents.policy import bundled_design_path, case_for, policy_def
+
+    ref = load("reference-2035")
+    for policy in ref.policies:
+        case = case_for(policy_def(ref, policy.name))
+        path = bundled_design_path(ref, case)
+        assert path.exists(), f"no design for {policy.name} ({case}): run python bench/designs.py --write"
+        data = json.loads(path.read_text())
+        assert data["case"] == case and data["scenario"] == "reference-2035"
+        assert data["study"]["status"] != "interrupted"
+        allowed = ref.infrastructure.depot.allowed_nodes
+        assert set(data["depots"]) <= set(allowed) and all(q > 0 for q in data["depots"].values())
+        assert 0 <= data["isru_kg_per_year"] <= ref.infrastructure.isru.max_rate_kg_per_year
+        assert all(0 <= n <= 10 for n in data["fleets"].values())
+
+
+def test_a_shipped_design_is_used_without_a_study_and_an_edited_scenario_is_sized(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    import cislink.planner.study as study
+    from cislink.agents.policy import bundled_design_path, design_for_policy, policy_def
+
+    monkeypatch.setenv("CISLINK_CACHE_DIR", str(tmp_path))
+    ref = load("reference-2035")
+    network = build_network(ref)
+
+    class SizedError(Exception):
+        pass
+
+    def no_study(*_a: object, **_k: object) -> None:
+        raise SizedError
+
+    monkeypatch.setattr(study, "run_study", no_study)
+    design, costs = design_for_policy(ref, network, policy_def(ref, "sovereign"))
+    shipped = json.loads(bundled_design_path(ref, "all").read_text())
+    assert design.to_dict() == {k: shipped[k] for k in ("depots", "isru_kg_per_year", "fleets")}
+    assert costs == shipped["costs_usd"] and costs["ddte"] > 0
+    assert not (tmp_path / "designs").exists()  # nothing sized, nothing cached
+    planner = ref.planner.model_copy(update={"mip_gap": 0.02})
+    dearer = ref.model_copy(update={"planner": planner})
+    with pytest.raises(SizedError):
+        design_for_policy(dearer, network, policy_def(dearer, "sovereign"))
+
+
 def _leo_nrho_geo_tour(fuel: str) -> list[Leg]:
     """A tug's month from LEO: a load of propellant to NRHO and back, food to GEO and 30 t back."""
     return [
