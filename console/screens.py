@@ -139,7 +139,7 @@ class PolicyScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="policy", classes="dialog"):
-            yield Label(f"[b]Switch policy[/b] (now: {self.current}); the rest of this month is re-planned")
+            yield Label(f"[b]Switch policy[/b] (now: {self.current})\nthe rest of this month is re-planned")
             options = OptionList(*self.policies, id="policies")
             yield options
             yield Label("[dim]enter to switch, esc to cancel[/]")
