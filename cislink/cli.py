@@ -191,9 +191,13 @@ def _positive_float(text: str) -> float:
 
 
 def _gap(text: str) -> float:
-    value = _positive_float(text)
+    allowed = "allowed: a relative gap between 0 and 1, e.g. 0.01"
+    try:
+        value = _positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"'{text}': {allowed}") from None
     if value >= 1:
-        raise argparse.ArgumentTypeError(f"'{text}': allowed: a relative gap between 0 and 1, e.g. 0.01")
+        raise argparse.ArgumentTypeError(f"'{text}': {allowed}")
     return value
 
 

@@ -95,6 +95,8 @@ def test_sensitivity_writes_a_png_and_one_table(tmp_path, capsys: pytest.Capture
     ("argv", "message"),
     [
         (["--gap", "2"], "allowed: a relative gap between 0 and 1"),
+        (["--gap", "-1"], "'-1': allowed: a relative gap between 0 and 1"),
+        (["--gap", "tight"], "'tight': allowed: a relative gap between 0 and 1"),
         (["--time-limit", "-5"], "allowed: a positive number"),
         (["--time-limit", "soon"], "'soon' is not a number"),
         (["--infrastructure", "lasers"], "invalid choice: 'lasers'"),
