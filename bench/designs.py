@@ -5,10 +5,11 @@
 For each policy of the scenario, the study sizes the infrastructure of the policy's case with the
 scenario's solver settings, and the design, its costs and how the study ended are printed. With
 ``--write`` each design is stored in ``agents/designs`` under the name the runs look it up by (a
-hash of the scenario, the case, the version and the model revision) and files no current key
-names are removed; a study stopped before its end is not written. Run it after a change that
-raises the version or the model revision, or edits a bundled scenario: the test suite names the
-designs that are missing.
+hash of the scenario, the case, the version and the model revision), and the stored designs of the
+scenarios sized here that no current key names are removed; a study stopped before its end is not
+written. Run it after a change that raises the version or the model revision, or edits the
+reference scenario: the test suite names the designs that are missing. Only the reference scenario
+ships designs; the quick demo's take seconds to size, and the tests of sizing run on it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="store the designs in agents/designs")
     args = ap.parse_args()
     keep: set[str] = set()
-    for name in args.scenario or ["reference-2035"]:
+    sized = args.scenario or ["reference-2035"]
+    for name in sized:
         scenario = load(name)
         network = build_network(scenario)
         settings = SolverSettings.from_scenario(scenario)
@@ -71,11 +73,15 @@ def main() -> None:
             BUNDLED_DESIGNS.mkdir(exist_ok=True)
             path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
             print(f"  written {path}")
-    if args.write:
+    if args.write:  # designs of the scenarios sized here whose key no current case has
         for stale in BUNDLED_DESIGNS.glob("*.json"):
-            if stale.name not in keep:
+            try:
+                of = json.loads(stale.read_text()).get("scenario")
+            except ValueError:
+                of = None
+            if stale.name not in keep and (of is None or of in sized):
                 stale.unlink()
-                print(f"  removed {stale} (no current scenario and case has its key)")
+                print(f"  removed {stale} (no current case of {of or 'any scenario'} has its key)")
 
 
 if __name__ == "__main__":
