@@ -544,7 +544,9 @@ def test_the_reference_scenario_ships_a_sized_design_for_every_policy() -> None:
         allowed = ref.infrastructure.depot.allowed_nodes
         assert set(data["depots"]) <= set(allowed) and all(q > 0 for q in data["depots"].values())
         assert 0 <= data["isru_kg_per_year"] <= ref.infrastructure.isru.max_rate_kg_per_year
-        assert all(0 <= n <= 10 for n in data["fleets"].values())
+        vehicles = {v.name for v in ref.vehicles}
+        assert set(data["fleets"]) <= vehicles
+        assert 0 <= data["fleets"].get("tug", 0) <= ref.infrastructure.tug.max_fleet
 
 
 def test_a_shipped_design_is_used_without_a_study_and_an_edited_scenario_is_sized(
