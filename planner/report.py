@@ -67,7 +67,27 @@ def _all_built_row(s: dict[str, Any]) -> list[tuple[str, str]]:
     built, cost = s.get("all_built"), _built_cost(s)
     if not built or not built["programmes"] or cost is None:
         return []
-    return [("all built", f"{usd(cost)} with {' + '.join(built['programmes'])} built")]
+    rows = [("all built", f"{usd(cost)} with {' + '.join(built['programmes'])} built")]
+    even = built.get("ddte_break_even_usd")
+    if even is not None:
+        verdict = "pays for itself" if even > built["ddte_usd"] else "does not pay for itself"
+        rows.append(
+            (
+                "DDTE break-even",
+                f"{usd(even)} (assumed {usd(built['ddte_usd'])}: {' + '.join(built['programmes'])} {verdict} "
+                "against no infrastructure)",
+            )
+        )
+    return rows
+
+
+def _break_even(s: dict[str, Any]) -> str:
+    """The all-built programmes' DDTE at which they stop paying, beside the DDTE assumed."""
+    built = s.get("all_built") or {}
+    even = built.get("ddte_break_even_usd")
+    if even is None:
+        return "-"
+    return f"{usd(even)} / {usd(built['ddte_usd'])}"
 
 
 def _bound_row(s: dict[str, Any]) -> list[tuple[str, str]]:
@@ -111,6 +131,7 @@ SENSITIVITY_HEADER = (
     "vs none",
     "all built",
     "vs none",
+    "DDTE break-even / assumed",
     "launches",
     "vs none",
     "launch mass kg",
@@ -138,6 +159,7 @@ def sensitivity_rows(results: list[StudyResult]) -> list[tuple[str, ...]]:
                 f"{100 * dc:+.0f}%" if math.isfinite(dc) else "-",
                 usd(built),
                 f"{100 * db:+.0f}%" if math.isfinite(db) else "-",
+                _break_even(s),
                 str(s["earth_launches"]),
                 f"{100 * dl:+.0f}%" if math.isfinite(dl) else "-",
                 f"{s['earth_launch_mass_kg']:,.0f}",

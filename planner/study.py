@@ -84,6 +84,27 @@ class SubsetResult:
     status: str
     build_seconds: float
     solve_seconds: float
+    #: development (DDTE) cost of the subset's programmes: a fixed sum once they are built, whatever the plan
+    ddte_usd: float = 0.0
+
+
+def programme_ddte_usd(scenario: Scenario, programmes: tuple[str, ...]) -> float:
+    """The DDTE the scenario charges for building ``programmes`` (each charged once, as in eq 32)."""
+    return float(sum(getattr(scenario.infrastructure, p).ddte_usd for p in programmes))
+
+
+def ddte_break_even_usd(baseline_usd: float | None, built: SubsetResult) -> float | None:
+    """The programmes' DDTE at which the plan with them built would cost as much as the baseline.
+
+    DDTE is a constant once the programmes are built, so raising it by ``x`` raises the cost of the
+    best plan with them built by exactly ``x`` and changes no decision: the break-even is the baseline's
+    cost less everything else that plan costs. Below it the programmes pay for themselves. It is
+    exact for the two plans found; an all-built plan above its optimum (an open gap) makes it an
+    underestimate. ``None`` without both plans or without programmes.
+    """
+    if baseline_usd is None or built.objective_usd is None or not built.programmes:
+        return None
+    return baseline_usd - (built.objective_usd - built.ddte_usd)
 
 
 @dataclass
@@ -108,6 +129,7 @@ class StudyResult:
         out = self.plan.summary()
         out["case"] = self.case
         built = self.all_built
+        baseline = next((r.objective_usd for r in self.subsets if not r.programmes), None)
         out["all_built"] = (
             None
             if built is None
@@ -115,6 +137,8 @@ class StudyResult:
                 "programmes": list(built.programmes),
                 "total_cost_usd": built.objective_usd,
                 "mip_gap": relative_gap(built.objective_usd, built.bound_usd) if built.objective_usd else None,
+                "ddte_usd": built.ddte_usd,
+                "ddte_break_even_usd": ddte_break_even_usd(baseline, built),
             }
         )
         limiting = min(self.subsets, key=lambda r: r.bound_usd, default=None)
@@ -282,7 +306,7 @@ def solve_subsets(
             out[subset] = (result, read_plan(m, inp, info, build_s, months_of_step))
             values[subset] = plan_values(m)
     _spend_time_left(scenario, network, segments, months_of_step, settings, deadline, out, values, progress)
-    return out
+    return {s: (replace(r, ddte_usd=programme_ddte_usd(scenario, s)), plan) for s, (r, plan) in out.items()}
 
 
 #: At most this share of the time left at the end polishes the plan of the subset solved again

@@ -81,6 +81,13 @@ def test_sensitivity_writes_a_png_and_one_table(tmp_path, capsys: pytest.Capture
     by_case = {r["case"]: r for r in rows}
     assert by_case["none"]["all_built"]["programmes"] == []
     assert by_case["tugs+depots"]["all_built"]["programmes"] == ["depot", "tug"]
+    # and the development cost at which those programmes would stop paying, beside the one assumed
+    assert "DDTE break-even / assumed" in out
+    assert by_case["none"]["all_built"]["ddte_break_even_usd"] is None
+    assert by_case["tugs+depots"]["all_built"]["ddte_usd"] == 3e9
+    tugs_even = by_case["tugs"]["all_built"]["ddte_break_even_usd"]
+    tugs_row = next(line for line in out.splitlines() if line.startswith("tugs "))
+    assert f"${tugs_even / 1e6:,.1f}M / $1.00B" in tugs_row
     # a subset two cases share is solved once: both report the same plan for it
     shared = [
         next(s for s in by_case[c]["subsets"] if s["programmes"] == ["depot", "tug"]) for c in ("tugs+depots", "all")

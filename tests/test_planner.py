@@ -992,6 +992,25 @@ def test_an_interior_point_optimum_highs_cannot_confirm_is_still_used() -> None:
     assert not lp_solved(Run(highspy.HighsModelStatus.kTimeLimit, 0, 0))
 
 
+def test_below_its_ddte_break_even_a_programme_is_built_and_above_it_is_not(demo, demo_net) -> None:
+    # the break-even is what an analyst reads to judge a programme whose development cost is a guess:
+    # with the tug's DDTE a little under it the tugs case builds the tug and saves the difference;
+    # a little over it, building nothing is cheaper
+    first = run_study(demo, demo_net, "tugs", FAST).summary()
+    built = first["all_built"]
+    baseline = next(s["objective_usd"] for s in first["subsets"] if not s["programmes"])
+    even = built["ddte_break_even_usd"]
+    assert built["ddte_usd"] == demo.infrastructure.tug.ddte_usd
+    assert even == pytest.approx(baseline - (built["total_cost_usd"] - built["ddte_usd"]))
+    assert 0 < even < demo.infrastructure.tug.ddte_usd  # on the demo, a $1B tug does not pay
+    for ddte, tug_built in ((even - 50e6, True), (even + 50e6, False)):
+        tug = demo.infrastructure.tug.model_copy(update={"ddte_usd": ddte})
+        cheaper = demo.model_copy(update={"infrastructure": demo.infrastructure.model_copy(update={"tug": tug})})
+        plan = run_study(cheaper, demo_net, "tugs", FAST).plan
+        assert ("tug" in plan.summary()["fleets"]) is tug_built
+        assert plan.solve.objective_usd == pytest.approx(baseline - 50e6 if tug_built else baseline, rel=1e-6)
+
+
 def test_a_subset_out_of_time_still_bounds_its_case_by_its_linear_relaxation(demo, demo_net, monkeypatch) -> None:
     # a subset that finds no plan in its share of a short time limit used to leave its case without
     # a gap; its linear relaxation is a bound of it, so the case keeps a proven (if wide) gap
