@@ -174,7 +174,8 @@ def sensitivity_rows(results: list[StudyResult]) -> list[tuple[str, ...]]:
 
 
 def plot_sensitivity(results: list[StudyResult], path: Path) -> Path:
-    """Bar chart: cost per case (top), Earth launches and launch mass per case (bottom)."""
+    """Bar chart: cost per case (top), Earth launches and launch mass per case, and each case's DDTE
+    break-even beside the DDTE assumed (bottom)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -186,7 +187,9 @@ def plot_sensitivity(results: list[StudyResult], path: Path) -> Path:
     launches = [s["earth_launches"] for s in summaries]
     mass = [s["earth_launch_mass_kg"] / 1e6 for s in summaries]
     base = cost[cases.index("none")] if "none" in cases else None
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True, constrained_layout=True)
+    fig, (ax1, ax2, ax4) = plt.subplots(
+        3, 1, figsize=(10, 10.5), sharex=True, constrained_layout=True, height_ratios=(3, 2.2, 2)
+    )
     bars = ax1.bar(cases, cost, color=["#7f7f7f" if c == "none" else "#1f77b4" for c in cases])
     for b, c in zip(bars, cost, strict=True):
         label = f"${c:,.1f}B" + (f"\n{100 * (c / base - 1):+.0f}%" if base and c != base else "")
@@ -204,11 +207,45 @@ def plot_sensitivity(results: list[StudyResult], path: Path) -> Path:
     ax3 = ax2.twinx()
     ax3.bar([i + 0.2 for i in x], mass, width=0.4, color="#2ca02c", label="Earth launch mass")
     ax3.set_ylabel("Earth launch mass (million kg)")
-    ax2.set_xticks(list(x), cases)
+    ax2.set_ylim(0, max([*launches, 1]) * 1.35)  # room for the legend above the tallest bars
+    ax3.set_ylim(0, max([*mass, 1e-3]) * 1.35)
     handles = [*ax2.get_legend_handles_labels()[0], *ax3.get_legend_handles_labels()[0]]
     ax2.legend(handles, ["Earth launches", "Earth launch mass"], loc="upper right")
     ax2.grid(axis="y", alpha=0.3)
+    _plot_break_even(ax4, summaries)
+    ax4.set_xticks(list(x), cases)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def _plot_break_even(ax: Any, summaries: list[dict[str, Any]]) -> None:
+    """Per case, the DDTE at which its programmes stop paying (bar) and the DDTE assumed (tick)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    pays, loses = "#17becf", "#d62728"
+    built = [s.get("all_built") or {} for s in summaries]
+    even = [b.get("ddte_break_even_usd") for b in built]
+    assumed = [b.get("ddte_usd") if e is not None else None for b, e in zip(built, even, strict=True)]
+    x = list(range(len(summaries)))
+    heights = [math.nan if e is None else e / 1e9 for e in even]
+    ticks = [math.nan if a is None else a / 1e9 for a in assumed]
+    ax.bar(x, heights, width=0.6, color=[pays if h > t else loses for h, t in zip(heights, ticks, strict=True)])
+    ax.scatter(x, ticks, marker="_", s=900, color="black", zorder=3)
+    for i, h in enumerate(heights):
+        if math.isfinite(h):
+            ax.annotate(f"${h:,.2f}B", (i, max(h, 0.0)), ha="center", va="bottom", fontsize=9)
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    finite = [v for v in (*heights, *ticks) if math.isfinite(v)]
+    if finite:
+        ax.set_ylim(min(0.0, *finite) * 1.2, max(finite) * 1.75)  # room for the legend
+    ax.set_ylabel("programmes' DDTE (USD billion)")
+    ax.legend(
+        [Patch(color=pays), Patch(color=loses), Line2D([], [], color="black")],
+        ["break-even above the DDTE assumed: the programmes pay", "break-even below it: they do not", "DDTE assumed"],
+        loc="upper left",
+        fontsize=9,
+    )
+    ax.grid(axis="y", alpha=0.3)
