@@ -24,4 +24,5 @@ SENSITIVITY = ("none", "isru", "tugs", "tugs+depots", "isru+tugs", "isru+depots"
 #: with depots and a tug starts from its first plan re-planned with routes held; cases sharing a
 #: subset solve it once. 6: a subset with depots and a tug also solves each period with its depots held
 #: (beside its MIP), and the subset with every programme of the case gets two shares of the time.
-MODEL_REVISION = 6
+#: 7: those periods are solved with the plan's fleets held as well, then with one more tug.
+MODEL_REVISION = 7

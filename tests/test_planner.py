@@ -854,6 +854,49 @@ def test_periods_solved_with_the_depots_held_join_into_a_cheaper_plan_with_the_s
     assert_plan_satisfies_every_row(m, relative=True)
 
 
+def test_the_periods_are_solved_with_the_plans_fleets_held_then_one_more_tug_when_time_allows(
+    demo, demo_net, monkeypatch
+) -> None:
+    # which tug fleet gives the cheapest plan differs by subset, so the periods are solved with the
+    # plan's own fleets held and then with one more tug; the cheaper is kept, and the second design is
+    # tried only when both can have the time a design needs
+    import cislink.planner.study as study
+    from cislink.planner.warmstart import plan_values
+
+    segments = [Segment(0, 6, 1.0), Segment(6, 6, 1.0)]
+    both = frozenset({"tug", "depot"})
+    inp = build_inputs(demo, demo_net, segments, allowed=both, required=both)
+    m = build_model(inp)
+    solve_checked(m, FAST)
+    tug = demo.infrastructure.tug.vehicle
+    fleet = {v: round(x.value) for v, x in m.fleet.items()}
+    assert fleet[tug] == 1 < demo.infrastructure.tug.max_fleet
+    designs = study._held_designs(m, demo)
+    assert [d[("fleet", tug)] for d in designs] == [1, 2]
+    for d in designs:
+        assert {k[1]: v for k, v in d.items() if k[0] == "depot_built"} == {
+            n: round(x.value) for n, x in m.depot_built.items()
+        }
+        assert all(d[("fleet", v)] == n for v, n in fleet.items() if v != tug)
+
+    tried: list[tuple[float, float]] = []
+    solve = study.solve_by_segment
+
+    def recording(*args, hold, **kw):
+        joined, info, build_s = solve(*args, hold=hold, **kw)
+        tried.append((hold[("fleet", tug)], info.objective_usd))
+        return joined, info, build_s
+
+    monkeypatch.setattr(study, "solve_by_segment", recording)
+    start = plan_values(m)
+    cost, _ = study._depots_held_plan(demo, demo_net, inp, segments, start, designs, FAST, 2 * study.MIN_DESIGN_S)
+    assert [f for f, _ in tried] == [1, 2]
+    assert cost == min(c for _, c in tried)
+    tried.clear()
+    study._depots_held_plan(demo, demo_net, inp, segments, start, designs, FAST, 1.5 * study.MIN_DESIGN_S)
+    assert [f for f, _ in tried] == [1]
+
+
 def test_the_depots_held_by_period_beside_the_mip_hand_back_a_cheaper_plan_and_keep_its_bound(demo, demo_net) -> None:
     # the same search run in a second process while the MIP has the first core: once the MIP is
     # done, the cheaper plan it found is loaded into the model with its cost, the depots stay where
