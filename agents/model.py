@@ -599,7 +599,7 @@ class CislinkModel(mesa.Model):
     def step(self) -> None:
         if self.day == self.month_start_day + self.month_days or self.month < 0:
             self._start_month()
-        t0 = time.perf_counter()
+        t0, planned0 = time.perf_counter(), self.planning_seconds
         while self.pending_events and self.pending_events[0].day <= self.day:
             apply_event(self, self.pending_events.pop(0))
         arrived = [s for s in self.shipments if s.arrive_day <= self.day]
@@ -623,7 +623,8 @@ class CislinkModel(mesa.Model):
         if self.debug and abs(err) > 1e-6 * max(1.0, self.ledger.total("initial", "launch", "production")):
             raise CislinkError(f"mass ledger out of balance by {err:.6f} kg on {self.date}")
         self.max_balance_error_kg = max(self.max_balance_error_kg, abs(err))
-        self.stepping_seconds += time.perf_counter() - t0
+        # a re-plan within the day counts as planning, not as the agents' stepping
+        self.stepping_seconds += time.perf_counter() - t0 - (self.planning_seconds - planned0)
         self.day += 1
         if self.day == self.month_start_day + self.month_days and self.month == self.months - 1:
             self.running = False

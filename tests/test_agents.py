@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import json
 import math
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -616,8 +617,14 @@ def test_a_vehicle_lost_mid_month_has_the_rest_of_the_month_planned_again() -> N
     assert not m.replan_due
     m.inject("vehicle_loss", "tug")
     assert m.replan_due  # the console shows "planning" for this step
+    planning, stepping = m.planning_seconds, m.stepping_seconds
+    t0 = time.perf_counter()
     m.step()
+    wall = time.perf_counter() - t0
     assert not m.replan_due
+    # the re-plan counts as planning, not as the agents' stepping: the two add up to no more than the day
+    replanned = m.planning_seconds - planning
+    assert replanned > 0 and 0 <= m.stepping_seconds - stepping <= wall - replanned + 1e-6
     replans = [e for e in m.events if e["kind"] == "replan"]
     assert len(replans) == 1 and "vehicle_loss tug-1" in replans[0]["detail"]
     row = m.plan_rows[-1]
