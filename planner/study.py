@@ -648,7 +648,8 @@ def _depots_held_plan(
         except PlannerError as exc:
             log.info("depots held by period: %s", exc)
             continue
-        log.info("depots held by period, %s: %.6g USD", sorted(k for k, v in hold.items() if v), info.objective_usd)
+        held = ", ".join(f"{name} {index} {value:g}" for (name, index), value in sorted(hold.items()) if value)
+        log.info("depots held by period (%s): %.6g USD", held, info.objective_usd)
         if best is None or info.objective_usd < best[0]:
             best = (info.objective_usd, plan_values(joined))
     return best
