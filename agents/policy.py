@@ -75,7 +75,12 @@ def bundled_design_path(scenario: Scenario, case: str) -> Path:
     The file has the cache's name, which hashes the scenario, the case, the version and the model
     revision, so a shipped design is found only for exactly the scenario and code it was sized with.
     """
-    return BUNDLED_DESIGNS / _cache_path(scenario, case).name
+    return _shipped_beside(_cache_path(scenario, case))
+
+
+def _shipped_beside(cache_path: Path) -> Path:
+    """The shipped design that stands for the cached one at ``cache_path`` (it has the cache's name)."""
+    return BUNDLED_DESIGNS / cache_path.name
 
 
 def design_for_policy(
@@ -88,7 +93,7 @@ def design_for_policy(
     """
     case = case_for(policy)
     path = _cache_path(scenario, case)
-    for found in (BUNDLED_DESIGNS / path.name, path):  # the shipped design has the cache's name
+    for found in (_shipped_beside(path), path):
         try:
             data = json.loads(found.read_text())
             design = Design(data["depots"], data["isru_kg_per_year"], data["fleets"])

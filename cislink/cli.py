@@ -286,7 +286,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
             print(json.dumps({"cases": summaries, "plot": str(png)}, indent=2))
             return STOPPED_EXIT if stopped else 0
         print(f"Infrastructure sensitivity: {scenario.name}, {scenario.planner.horizon_months} months\n")
-        print(format_table(SENSITIVITY_HEADER, sensitivity_rows(results), right=set(range(1, 14))))
+        print(format_table(SENSITIVITY_HEADER, sensitivity_rows(results), right=set(range(1, len(SENSITIVITY_HEADER)))))
         if stopped:
             print("\nstopped by Ctrl-C: a case whose gap is '-' has programme subsets that were not begun")
         print(f"\nchart: {png}\ntables: {out / (scenario.name + '-sensitivity.json')}")

@@ -635,7 +635,7 @@ def _depots_held_plan(
     """
     total = settings.time_limit_s if seconds is None else seconds
     deadline = time.perf_counter() + total
-    holds = holds[: max(1, min(len(holds), math.floor(total / MIN_DESIGN_S)))]
+    holds = holds[: max(1, math.floor(total / MIN_DESIGN_S))]
     best: tuple[float, dict[tuple[str, Any], float]] | None = None
     for i, hold in enumerate(holds):
         if interrupt.requested():
