@@ -81,32 +81,40 @@ log = logging.getLogger(__name__)
 #: plans with them were 0.3% dearer in their priced cost.
 EXECUTED_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
 
-#: How the window's two linear programs are solved. Each LP is tried first by HiGHS's dual simplex,
-#: capped at a number of iterations per row of the LP (a count, not a time, so that the same state
-#: gives the same plan on any machine), and solved again by interior point if it reaches the cap.
-#: The simplex is the quicker on most windows, and the relaxation's basis warm-starts the LP with
-#: the executed decisions fixed; but some windows stall it (one took 145,322 iterations, 25 s, where
-#: interior point took 1.0 s). A relaxation solved by interior point is left without crossover (only
-#: its duals and its shortfall are used), so it has no basis; the fixed LP then goes straight to
-#: interior point. The fixed LP must end at a vertex, hence crossover: an interior point leaves
-#: grams of cargo on arcs no trip flies.
+#: How the window's two linear programs are solved. Each attempt in turn until one does not reach
+#: its iteration cap (a count, not a time, so that the same state gives the same plan on any
+#: machine). A simplex attempt's cap is a number of iterations per row of the LP.
+#:
+#: The relaxation goes to interior point first, without crossover: only its duals and its shortfall
+#: are used, and the LP with the executed decisions fixed is the plan's first months, solved cold
+#: (:func:`_head_plan`), so a basis would serve nothing. Interior point takes 60-70 iterations and
+#: 0.8-0.95 s on every window of a 240-month run of the reference scenario (6,200 rows); the dual
+#: simplex (Devex pricing) took 0.56 s early in the run and 1.0-2.1 s later, as the windows' stock
+#: grew (8,500 to 23,400 iterations; recorded windows, docs/performance.md). Runs, one window at a
+#: time (seed 2035, 240 months): 326.9 s against 429.6 s, median window 1.19 s against 1.47 s, 5
+#: windows of 251 over 2 s against 37 of 249. The first 24 months are slower (0.8 s against 0.6 s a
+#: relaxation). Should interior point reach its cap, the dual simplex takes over.
 #:
 #: The relaxation's simplex prices by Devex rather than by HiGHS's default (dual steepest edge): in
 #: the second half of a 240-month run with the ISRU plant the default took 12,000-15,000 iterations
 #: (up to 3 per row) at 1.2-2.8 s and reached a cap of 3 per row in most windows (5-7 s a window,
 #: with interior point and crossover after it); Devex took about as many iterations in 0.6-0.9 s.
-#: Where the simplex finished it took up to 3.1 iterations per row; it stalls past 5 per row in a few
-#: windows with one tug and one lander (docs/performance.md).
+#:
+#: The fixed LP over the whole window (used only when the plan's first months have no plan alone)
+#: starts from the relaxation's basis when it has one, and must end at a vertex, hence crossover:
+#: an interior point leaves grams of cargo on arcs no trip flies.
 RELAXATION_SIMPLEX_ITERATIONS_PER_ROW = 4.0
 FIXED_LP_SIMPLEX_ITERATIONS_PER_ROW = 4.0
+#: Interior point's cap on the relaxation: several times the 60-70 iterations it takes.
+RELAXATION_IPM_ITERATIONS = 300
 RELAXATION_LP_ATTEMPTS: tuple[dict[str, object], ...] = (
+    {"solver": "ipm", "run_crossover": "off", "ipm_iteration_limit": RELAXATION_IPM_ITERATIONS},
     {
         "solver": "simplex",
         "simplex_strategy": 1,
         "simplex_dual_edge_weight_strategy": 1,
         "iterations_per_row": RELAXATION_SIMPLEX_ITERATIONS_PER_ROW,
     },
-    {"solver": "ipm", "run_crossover": "off"},
 )
 FIXED_LP_ATTEMPTS: tuple[dict[str, object], ...] = (
     {"solver": "simplex", "simplex_strategy": 1, "iterations_per_row": FIXED_LP_SIMPLEX_ITERATIONS_PER_ROW},

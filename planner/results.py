@@ -139,14 +139,19 @@ def read_plan(
             cargo[(v, o, d, t)] += kg
             flows.append((t, {"vehicle": v, "origin": o, "destination": d, "commodity": c, "kg": kg}))
     trips = []
+    flown: set[tuple[str, str, str, int]] = set()
     for v, o, d, t in m.trip_index:
         n = _count(m.trips[v, o, d, t])
         if n > EPS:
+            flown.add((v, o, d, t))
             load = cargo.get((v, o, d, t), 0.0)
             burn = arcs[(v, o, d)].k * (inp.vehicle_empty_kg[v] * n + load)
             trips.append(
                 (t, {"vehicle": v, "origin": o, "destination": d, "trips": n, "cargo_kg": load, "propellant_kg": burn})
             )
+    # an interior-point relaxation (a window's months past its plan's first ones) leaves grams of
+    # cargo on millionths of a trip; cargo is listed only on the trips listed
+    flows = [(t, f) for t, f in flows if (f["vehicle"], f["origin"], f["destination"], t) in flown]
     inventory = [
         (t, {"node": n, "commodity": c, "kg": _val(m.stock[n, c, t])})
         for n, c, t in m.stock_index

@@ -597,7 +597,7 @@ def test_a_months_legs_are_one_tour_through_home_not_cycles_of_their_own(network
     # with the tug; the tug starts the month at LEO, so those legs must join its tour from there
     ref = load("reference-2035")
     design = Design(depots={}, isru_kg_per_year=678_617.0, fleets={"tug": 1, "lander": 1})
-    state = WindowState(0, design, stocks_kg={("llo", "propellant"): 60_000.0}, homes={"tug": "leo", "lander": "lsp"})
+    state = WindowState(0, design, stocks_kg={("llo", "propellant"): 40_000.0}, homes={"tug": "leo", "lander": "lsp"})
 
     def tug_tour_reaches_every_leg() -> bool:
         plan = plan_window(ref, network, state, months=24, settings=FAST, integer_months=1)
