@@ -90,10 +90,10 @@ EXECUTED_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens
 #: (:func:`_head_plan`), so a basis would serve nothing. Interior point takes 60-70 iterations and
 #: 0.8-0.95 s on every window of a 240-month run of the reference scenario (6,200 rows); the dual
 #: simplex (Devex pricing) took 0.56 s early in the run and 1.0-2.1 s later, as the windows' stock
-#: grew (8,500 to 23,400 iterations; recorded windows, docs/performance.md). Runs, one window at a
-#: time (seed 2035, 240 months): 326.9 s against 429.6 s, median window 1.19 s against 1.47 s, 5
-#: windows of 251 over 2 s against 37 of 249. The first 24 months are slower (0.8 s against 0.6 s a
-#: relaxation). Should interior point reach its cap, the dual simplex takes over.
+#: grew (8,500 to 23,400 iterations; recorded windows, docs/performance.md). A 240-month run (seed
+#: 2035) took 345.1 s against 429.6 s, median window 1.21 s against 1.48 s, 5 windows of 251 over
+#: 2 s against 37 of 249; seeds 1 and 4 likewise. The first 24 months are slower (0.8 s against
+#: 0.6 s a relaxation). Should interior point reach its cap, the dual simplex takes over.
 #:
 #: The relaxation's simplex prices by Devex rather than by HiGHS's default (dual steepest edge): in
 #: the second half of a 240-month run with the ISRU plant the default took 12,000-15,000 iterations
