@@ -167,7 +167,10 @@ def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bo
     above supply costs the MIP solver's numerics are at their weakest exactly there (HiGHS has been
     seen to prune a root node with cuts and report a plan of pure shortfall as optimal). If the
     re-solve finds a plan that meets all demand at a lower cost, that plan is kept; if it finds none,
-    the shortfall stands. The re-solve has what is left of the time limit (at least a tenth of it).
+    the shortfall stands. The re-solve has what is left of the time limit (at least a tenth of it),
+    and with HiGHS it prunes every branch that cannot beat the plan it checks: it looks only for a
+    cheaper plan, and stops once none can be. In a window of a 240-month run whose plan left 9 kg
+    short, the re-solve without that cutoff ran 21 s to its time limit at a 25.9% gap.
     """
     info = solve_model(m, settings, warm_start)
     short = shortfall_vars(m)
@@ -178,7 +181,8 @@ def solve_checked(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bo
         v.fix(0.0)
     left = max(settings.time_limit_s - info.solve_seconds, settings.time_limit_s / 10.0)
     try:
-        again = solve_model(m, replace(settings, time_limit_s=left))
+        cutoff = min(settings.cutoff_usd, info.objective_usd)
+        again = solve_model(m, replace(settings, time_limit_s=left, cutoff_usd=cutoff))
     except PlannerError:
         again = None
     finally:

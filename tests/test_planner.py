@@ -1178,3 +1178,39 @@ def test_a_vehicle_a_few_kg_short_of_its_way_home_gets_them(network) -> None:
     assert short["kg"].sum() < 1e-6
     up = plan.launched
     assert up[(up["month"] == 86) & (up["node"] == "eml2")]["kg"].sum() >= need - 14.2
+
+
+def test_a_plan_left_short_is_checked_by_a_resolve_that_looks_only_for_cheaper_plans(
+    demo, demo_net, monkeypatch
+) -> None:
+    # a first solve that claims demand must go short (here forced: no launch allowed) is checked by
+    # solving again with the shortfall forbidden; that re-solve is told the claimed plan's cost, so
+    # it prunes whatever cannot beat it, and the cheaper plan it finds replaces the claim
+    import cislink.planner.solve as solve_mod
+
+    inp = build_inputs(demo, demo_net, [Segment(0, 3)])
+    m = build_model(inp)
+    calls: list[SolverSettings] = []
+    real = solve_mod.solve_model
+
+    def first_without_launches(model, settings, warm_start=False):
+        calls.append(settings)
+        if len(calls) > 1:
+            return real(model, settings, warm_start)
+        for v in model.launches.values():
+            v.fix(0)
+        try:
+            return real(model, settings, warm_start)
+        finally:
+            for v in model.launches.values():
+                v.unfix()
+
+    monkeypatch.setattr(solve_mod, "solve_model", first_without_launches)
+    info = solve_checked(m, FAST)
+    claimed = calls[0]
+    assert len(calls) == 2 and math.isinf(claimed.cutoff_usd)
+    short_cost = calls[1].cutoff_usd
+    assert math.isfinite(short_cost)  # the claimed plan's cost, handed to the re-solve as its cutoff
+    assert info.objective_usd < short_cost
+    assert sum(v.value for v in m.shortfall.values()) < 1e-6
+    assert any(round(v.value) > 0 for v in m.launches.values())
