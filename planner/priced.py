@@ -121,9 +121,9 @@ FIXED_LP_ATTEMPTS: tuple[dict[str, object], ...] = (
     {"solver": "ipm", "run_crossover": "on"},
 )
 
-#: How the LP over the plan's first months is solved: cold (its own instance, presolved), where the
-#: whole-window LP starts from the relaxation's basis, so the dual simplex may take more iterations
-#: a row before interior point takes over. At the whole window's cap of 4 a row, one window of a
+#: How the LP over the plan's first months is solved: cold (its own instance, presolved, with no
+#: basis to start from), so the dual simplex may take more iterations a row than the whole-window
+#: LP's before interior point takes over. At the whole window's cap of 4 a row, one window of a
 #: 240-month run reached it (8,522 iterations were needed on 1,850 rows) and interior point's
 #: crossover then ran into the window's 30 s limit, leaving the window to one MIP with a tenth of the
 #: time and a plan short by tonnes; with the cap at 12 a row the simplex finished in 0.62 s.
