@@ -148,11 +148,14 @@ def apply_event(model: CislinkModel, e: Event) -> None:
 def draw_random_events(model: CislinkModel) -> list[Event]:
     """Disruptions drawn from the scenario's yearly rates over the run, on their own random streams.
 
-    Each kind has its own stream seeded from the run's seed alone, and every draw is made whether
-    or not this run has a target for it, so two policies run with one seed meet the same
-    disruptions (common random numbers). Embargoes come from the policy's
-    ``embargo_probability_per_year``: one uniform draw per year and provider, shared by all
-    policies, so a policy with a higher probability is embargoed in a superset of the futures.
+    Each kind has its own stream per year of the run, seeded from the run's seed alone, and every
+    draw is made whether or not this run has a target for it, so two policies run with one seed meet
+    the same disruptions (common random numbers); and since a year's draws do not depend on how many
+    years follow it, a run's first months meet the same disruptions whatever its length (the first
+    month of a 240-month run in the console is the 1-month run of ``cislink run --months 1``).
+    Embargoes come from the policy's ``embargo_probability_per_year``: one uniform draw per year and
+    provider, shared by all policies, so a policy with a higher probability is embargoed in a
+    superset of the futures.
     """
     rates = model.scenario.disruption_rates
     from cislink.agents.model import add_months
@@ -162,14 +165,15 @@ def draw_random_events(model: CislinkModel) -> list[Event]:
     out: list[Event] = []
 
     def draw(k: int, kind: str, rate: float, choices: list[str]) -> None:
-        rng = np.random.default_rng([model.seed, 0xD15, k])
-        n = int(rng.poisson(rate * years)) if rate > 0 else 0
-        for _ in range(n):
-            day = int(rng.integers(0, max(int(days), 1)))
-            duration = float(math.ceil(rng.exponential(rates.mean_outage_days)))
-            pick = float(rng.random())
-            if choices:
-                out.append(Event(kind, choices[int(pick * len(choices))], day, duration, "random"))
+        for year in range(math.ceil(years)) if rate > 0 else ():
+            first, end = math.floor(year * 365.25), math.floor((year + 1) * 365.25)
+            rng = np.random.default_rng([model.seed, 0xD15, k, year])
+            for _ in range(int(rng.poisson(rate))):
+                day = first + int(rng.integers(0, end - first))
+                duration = float(math.ceil(rng.exponential(rates.mean_outage_days)))
+                pick = float(rng.random())
+                if choices and day < days:
+                    out.append(Event(kind, choices[int(pick * len(choices))], day, duration, "random"))
 
     draw(1, "depot_loss", rates.depot_loss_per_year, sorted(model.design.depots))
     draw(2, "isru_outage", rates.isru_outage_per_year, [model.isru.node] if model.isru is not None else [])

@@ -55,6 +55,28 @@ def test_policies_meet_the_same_disruptions() -> None:
     assert drawn(a) and drawn(a) == drawn(b)
 
 
+def test_a_runs_first_months_meet_the_same_disruptions_whatever_its_length() -> None:
+    # the console runs the whole horizon, a user checks its first months with ``run --months``: the
+    # random disruptions of those months must not depend on how many months follow
+    from cislink.agents.model import CislinkModel, add_months
+    from cislink.planner.inputs import Design
+
+    rates = DEMO.disruption_rates.model_copy(
+        update={"relay_outage_per_year": 6.0, "debris_event_per_year": 4.0, "isru_outage_per_year": 3.0}
+    )
+    sc = DEMO.model_copy(update={"disruption_rates": rates})
+
+    def drawn(months: int) -> list[tuple]:
+        m = CislinkModel(sc, "sovereign", 5, design=Design(depots={"nrho": 1e4}), months=months)
+        return [(e.kind, e.target, e.day, e.duration_days) for e in m.pending_events if e.source == "random"]
+
+    short, long = drawn(14), drawn(60)
+    start = sc.simulation.start_date
+    days = (add_months(start, 14) - start).days
+    assert short and len(long) > len(short)
+    assert short == [e for e in long if e[2] < days]
+
+
 def test_purchased_pays_market_prices_per_kg() -> None:
     from cislink.agents.model import CislinkModel
     from cislink.agents.run import run
