@@ -732,6 +732,38 @@ def test_priced_plan_solves_its_first_months_again_and_prices_the_rest(network) 
     assert checked > 1000
 
 
+def test_a_priced_plan_that_falls_back_starts_the_one_mip_from_a_plan_of_the_whole_window(network, monkeypatch) -> None:
+    # when the priced plan leaves demand short, the window is solved as one MIP, warm-started from
+    # the plan in the model. The plan's first months alone join the relaxation's later months at a
+    # border where stock balances do not hold; HiGHS then repairs the start with an LP of its own,
+    # which has stalled for the whole window's time. The start handed over must satisfy every row
+    # of the window (here the fall-back is forced by a negative tolerance)
+    from cislink.planner import priced
+    from cislink.planner.window import window_model
+
+    ref = load("reference-2035")
+    m, _ = window_model(ref, network, _tug_month_state(), 24, 1)
+    worst: list[float] = []
+
+    def check_start(model: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool = False) -> SolveInfo:
+        assert warm_start
+        violation = 0.0
+        for c in model.component_data_objects(pyo.Constraint, active=True):
+            body = pyo.value(c.body)
+            scale = 1.0 + abs(body)
+            if c.lower is not None:
+                violation = max(violation, (pyo.value(c.lower) - body) / scale)
+            if c.upper is not None:
+                violation = max(violation, (body - pyo.value(c.upper)) / scale)
+        worst.append(violation)
+        return solve_checked(model, settings, warm_start=warm_start)
+
+    monkeypatch.setattr(priced, "solve_checked", check_start)
+    info = priced.solve_priced(m, replace(FAST, mip_gap=1e-3), 1, shortfall_tolerance_kg=-1e12, plan_months=7)
+    assert worst and worst[0] < 1e-6
+    assert info.status in ("optimal", "time_limit") and info.objective_usd >= info.bound_usd - 1.0
+
+
 def test_window_method_is_checked(demo, demo_net) -> None:
     with pytest.raises(PlannerError, match="allowed: priced, mip"):
         plan_window(demo, demo_net, WindowState(0, Design()), months=2, method="greedy")
