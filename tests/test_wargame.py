@@ -142,6 +142,28 @@ def test_disruptions_file_applies_to_every_run(tmp_path) -> None:
     assert len(runs) == 2 and (runs["earth_launches"] == 0).all()  # the only provider is embargoed
 
 
+def test_a_sweep_beside_another_cluster_prints_no_port_warning(tmp_path) -> None:
+    # Dask's default HTTP port may be held by another sweep or a notebook's cluster; a sweep must
+    # not warn about it in the user's terminal
+    import socket
+    import warnings
+
+    held = socket.socket()
+    try:
+        held.bind(("0.0.0.0", 8787))
+        held.listen()
+    except OSError:
+        pass  # already held by something else, which is the case under test
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            args = ["wargame", "quick-demo", "--runs", "1", "--months", "1", "--policies", "sovereign"]
+            assert main([*args, "--out", str(tmp_path / "wg")]) == 0
+    finally:
+        held.close()
+    assert not [w for w in seen if "already in use" in str(w.message)]
+
+
 def test_ctrl_c_stops_the_sweep_cleanly_and_the_same_command_continues(tmp_path, stderr_until) -> None:
     import os
     import signal

@@ -125,9 +125,11 @@ def run_sweep(
             logging.getLogger("distributed").setLevel(logging.WARNING)  # the bar is the progress shown
             # the workers log nothing a user needs: a run's error comes back through its future, and
             # a worker that loses the scheduler while a stopped sweep shuts down logs a traceback
+            # no dashboard; the scheduler's own HTTP routes on a free port, not 8787, which another
+            # sweep or a notebook's cluster may hold (Dask would warn in the user's terminal)
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.CRITICAL,
+                scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.CRITICAL,
             )  # fmt: skip
             client = Client(cluster)
             client.run(_ignore_ctrl_c)  # Ctrl-C reaches the workers too; this process stops them
