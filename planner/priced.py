@@ -56,9 +56,9 @@ A plan of the first months alone is no plan of the window (the months past them 
 relaxation's values, and stock balances break at the border), so before the one MIP it is
 replaced by the LP over the whole window with the same decisions fixed. HiGHS would otherwise
 repair the start itself, by a dual simplex LP with no cap, which in one window of a 240-month run
-ran 28.9 s of its 30 (222,465 iterations) before the MIP's 4.2 s. On five recorded windows that
-fell back, the consistent start took them from 70.3 s to 48.5 s together (the longest from 34.8 s
-to 3.3 s; one went from 10.9 s to 14.1 s), with the same plans.
+ran 28.9 s of its 30 (222,465 iterations) before the MIP's 4.2 s. On six recorded windows that
+fell back, the consistent start took them from 76.4 s to 56.9 s together (the longest from 34.8 s
+to 3.3 s; two went from 10.9 s to 14.1 s and from 6.1 s to 8.5 s), with the same plans.
 """
 
 from __future__ import annotations
