@@ -746,3 +746,25 @@ def test_a_tour_flies_first_the_leg_that_leaves_the_rest_of_the_tour_least_short
     tour = m._tour_order(list(legs), on_hand)
     assert [g.destination for g in tour] == ["geo", "leo", "nrho", "leo"]
     assert all(a.destination == b.origin for a, b in itertools.pairwise(tour))
+
+
+def test_a_runs_first_months_are_the_same_whatever_its_length() -> None:
+    # same seed, same result, for a run's first months too: a 2-month run and the first 2 months of a
+    # 5-month run meet the same disruptions and plan, fly and record the same, day by day
+    rates = DEMO.disruption_rates.model_copy(
+        update={"relay_outage_per_year": 6.0, "debris_event_per_year": 6.0, "isru_outage_per_year": 6.0}
+    )
+    sc = DEMO.model_copy(update={"disruption_rates": rates})
+
+    def ran(months: int) -> CislinkModel:
+        m = CislinkModel(
+            sc, "sovereign", 3, network=NETWORK, design=DESIGN, design_costs_usd={"ddte": 3e9}, months=months
+        )
+        run(m, None, months=2)
+        return m
+
+    short, long = ran(2), ran(5)
+    assert short.events and short.events == long.events
+    a = short.datacollector.get_model_vars_dataframe()
+    b = long.datacollector.get_model_vars_dataframe()
+    assert len(a) > 50 and a.equals(b)
