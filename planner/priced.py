@@ -108,9 +108,10 @@ EXECUTED_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens
 #: (up to 3 per row) at 1.2-2.8 s and reached a cap of 3 per row in most windows (5-7 s a window,
 #: with interior point and crossover after it); Devex took about as many iterations in 0.6-0.9 s.
 #:
-#: The fixed LP over the whole window (used only when the plan's first months have no plan alone)
-#: starts from the relaxation's basis when it has one, and must end at a vertex, hence crossover:
-#: an interior point leaves grams of cargo on arcs no trip flies.
+#: The fixed LP over the whole window (used when the plan's first months have no plan alone, and
+#: before a fall-back to one MIP, as its start) starts from the relaxation's basis when it has one,
+#: and must end at a vertex, hence crossover: an interior point leaves grams of cargo on arcs no
+#: trip flies.
 RELAXATION_SIMPLEX_ITERATIONS_PER_ROW = 4.0
 FIXED_LP_SIMPLEX_ITERATIONS_PER_ROW = 4.0
 #: Interior point's cap on the relaxation: several times the 60-70 iterations it takes.
@@ -219,20 +220,22 @@ def solve_priced(
             return _fallback(m, settings, t0)
     x, objective, fixed_iterations = head
     _load(m, p, x)
-    if shortfall_kg(m) > short_relaxed + shortfall_tolerance_kg and not whole_window:
+    short_kg = shortfall_kg(m)
+    if short_kg > short_relaxed + shortfall_tolerance_kg and not whole_window:
         # the months past the plan's head keep the relaxation's values, so the head's plan and they
         # disagree at their border: not a plan of the window to start the one MIP from. The whole
         # window's LP is one, and may not leave that shortfall at all.
-        log.info("priced window: the plan's first months leave %.0f kg short; the whole window's LP", shortfall_kg(m))
+        log.info("priced window: the plan's first months leave %.0f kg short; the whole window's LP", short_kg)
         again = _whole_plan(relaxed, whole, settings, t0)
         if again is not None:
             x, objective, fixed_iterations = again
             _load(m, p, x)
+            short_kg = shortfall_kg(m)
     objective_usd = (objective + p.obj_constant) / OBJECTIVE_SCALE
     seconds = time.perf_counter() - t0
-    if shortfall_kg(m) > short_relaxed + shortfall_tolerance_kg:
+    if short_kg > short_relaxed + shortfall_tolerance_kg:
         # a step of the method, not a fault: the one MIP below plans the window instead (``-v`` shows it)
-        log.info("priced window: the plan leaves %.0f kg short the relaxation did not", shortfall_kg(m))
+        log.info("priced window: the plan leaves %.0f kg short the relaxation did not", short_kg)
         return _fallback(m, settings, t0, warm_start=True)
     log.info(
         "priced window: %.6g USD against relaxation %.6g USD in %.2f s (arrays %.2f, relaxation %.2f, "
