@@ -509,13 +509,11 @@ def _cmd_wargame(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     report = write_report(rows, policies, out, meta)
-    from cislink.wargame.report import frames, summary_table
+    from cislink.wargame.report import cell, frames, summary_table
 
     table = summary_table(frames(rows)[0], policies)
     cols = ["policy", "total cost, $M mean", "shortfall, t mean", "station-days short mean", "futures fully supplied"]
-    print(
-        format_table(cols, [[f"{v:,.1f}" if isinstance(v, float) else str(v) for v in r] for r in table[cols].values])
-    )
+    print(format_table(cols, [[cell(c, v) for c, v in zip(cols, r, strict=True)] for r in table[cols].values]))
     print(f"\nreport: {report}; runs: {out / 'runs.parquet'}; plots: cost.png, supply_assurance.png, "
           f"shortfall_by_station.png")  # fmt: skip
     return 0

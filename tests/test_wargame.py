@@ -114,6 +114,9 @@ def test_cli_writes_runs_report_and_plots(tmp_path, capsys) -> None:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     out_text = capsys.readouterr().out
     assert "sovereign" in out_text and "report.md" in out_text
+    # the share of futures fully supplied reads as in the report, a percentage
+    sovereign = next(line for line in out_text.splitlines() if line.startswith("sovereign"))
+    assert sovereign.split()[-1].endswith("%")
 
 
 def test_bad_arguments_exit_2(tmp_path, capsys) -> None:

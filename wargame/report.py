@@ -83,18 +83,22 @@ def paired_table(runs: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+#: Columns that hold a share of the futures, shown as a percentage.
+SHARE_COLUMNS = ("better in", "futures fully supplied")
+
+
+def cell(column: str, value: Any) -> str:
+    """One figure of a summary table as the report and the terminal show it."""
+    if isinstance(value, float):
+        return f"{value:.0%}" if column in SHARE_COLUMNS else f"{value:,.1f}"
+    return str(value)
+
+
 def _md(df: pd.DataFrame) -> str:
     cols = list(df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, r in df.iterrows():
-        cells = []
-        for c in cols:
-            v = r[c]
-            if isinstance(v, float):
-                cells.append(f"{v:.0%}" if c in ("better in", "futures fully supplied") else f"{v:,.1f}")
-            else:
-                cells.append(str(v))
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(cell(c, r[c]) for c in cols) + " |")
     return "\n".join(lines)
 
 
