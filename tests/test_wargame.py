@@ -40,6 +40,19 @@ def test_finished_runs_are_kept_and_only_missing_ones_run(sweep: Sweep, tmp_path
     assert seen[0] == (3, 4) and seen[-1] == (4, 4)
 
 
+def test_a_report_of_runs_kept_from_an_earlier_version_marks_the_figure_they_lack(sweep: Sweep, tmp_path) -> None:
+    from cislink.wargame.report import write_report
+
+    rows = run_sweep(sweep, tmp_path / "a", workers=1)
+    old = [{k: v for k, v in r.items() if k != "launched_kg"} for r in rows]
+    (tmp_path / "b").mkdir()
+    meta = {"scenario": DEMO.name, "runs": sweep.runs, "months": sweep.months, "seed": sweep.seed}
+    text = write_report(old, list(sweep.policies), tmp_path / "b", meta).read_text()
+    assert "| mass from Earth, t | sovereign | - | - | - |" in text
+    assert "| purchased - sovereign | mass from Earth, t | - | - | - | - |" in text
+    assert "| total cost, $M | sovereign | nan" not in text and "nan" not in text
+
+
 def test_policies_meet_the_same_disruptions() -> None:
     from cislink.agents.model import CislinkModel
     from cislink.planner.inputs import Design
@@ -105,11 +118,13 @@ def test_cli_writes_runs_report_and_plots(tmp_path, capsys) -> None:
     assert code == 0
     runs = pd.read_parquet(out / "runs.parquet")
     for col in ("policy", "run", "seed", "total_cost_usd", "shortfall_kg", "station_days_short", "earth_launches",
-                "tolls_usd"):  # fmt: skip
+                "launched_kg", "tolls_usd"):  # fmt: skip
         assert col in runs.columns
     assert len(runs) == 2 * len(DEMO.policies)
+    # mass from Earth: what the run's launches carried, none where it launched nothing
+    assert ((runs["launched_kg"] > 0) == (runs["earth_launches"] > 0)).all() and runs["launched_kg"].max() > 0
     report = (out / "report.md").read_text()
-    assert "Paired differences" in report and "p95" in report
+    assert "Paired differences" in report and "p95" in report and "mass from Earth, t" in report
     for png in ("cost.png", "supply_assurance.png", "shortfall_by_station.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     out_text = capsys.readouterr().out

@@ -7,6 +7,7 @@ percentiles and the share of futures in which the policy did better.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,16 @@ FIGURES = (
     ("shortfall_kg", "shortfall, t", 1e-3),
     ("station_days_short", "station-days short", 1.0),
     ("earth_launches", "Earth launches", 1.0),
+    ("launched_kg", "mass from Earth, t", 1e-3),
     ("tolls_usd", "tolls, $M", 1e-6),
 )
 
 
 def frames(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     runs = pd.DataFrame([{k: v for k, v in r.items() if k != "stations"} for r in rows])
+    for col, _, _ in FIGURES:  # runs kept from a sweep of an earlier version may lack a figure: shown as "-"
+        if col not in runs.columns:
+            runs[col] = float("nan")
     stations = pd.DataFrame(
         [{"policy": r["policy"], "run": r["run"], "seed": r["seed"], **s} for r in rows for s in r["stations"]]
     )
@@ -70,6 +75,8 @@ def paired_table(runs: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
         for col, label, scale in FIGURES:
             d = (r.loc[common, col] - base.loc[common, col]) * scale
             better = (d > 0).mean() if col == "tolls_usd" else (d < 0).mean()
+            if d.isna().all():  # a figure the kept runs lack
+                better = float("nan")
             out.append(
                 {
                     "policy": f"{p} - {policies[0]}",
@@ -90,6 +97,8 @@ SHARE_COLUMNS = ("better in", "futures fully supplied")
 def cell(column: str, value: Any) -> str:
     """One figure of a summary table as the report and the terminal show it."""
     if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
         return f"{value:.0%}" if column in SHARE_COLUMNS else f"{value:,.1f}"
     return str(value)
 
@@ -109,13 +118,17 @@ def plots(runs: pd.DataFrame, stations: pd.DataFrame, policies: list[str], out: 
     import matplotlib.pyplot as plt
 
     paths = []
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    data = [runs[runs["policy"] == p]["total_cost_usd"] / 1e9 for p in policies]
-    ax.boxplot(data, showmeans=True)
-    ax.set_xticks(range(1, len(policies) + 1), policies)
-    ax.set_ylabel("total cost, $B")
-    ax.set_title(f"Cost distribution over {runs['run'].nunique()} futures per policy")
-    ax.grid(axis="y", alpha=0.3)
+    fig, (cost, mass) = plt.subplots(1, 2, figsize=(10, 4.5))
+    for ax, col, scale, label in (
+        (cost, "total_cost_usd", 1e-9, "total cost, $B"),
+        (mass, "launched_kg", 1e-3, "mass launched from Earth, t"),
+    ):
+        ax.boxplot([runs[runs["policy"] == p][col].dropna() * scale for p in policies], showmeans=True)
+        ax.set_xticks(range(1, len(policies) + 1), policies)
+        ax.set_ylabel(label)
+        ax.grid(axis="y", alpha=0.3)
+    cost.set_title(f"Cost over {runs['run'].nunique()} futures per policy")
+    mass.set_title("Mass from Earth")
     paths.append(out / "cost.png")
     fig.tight_layout()
     fig.savefig(paths[-1], dpi=120)
@@ -181,7 +194,7 @@ def write_report(rows: list[dict[str, Any]], policies: list[str], out: Path, met
             f"## Paired differences against {policies[0]} (same future, policy minus {policies[0]})",
             "",
             "`better in` is the share of futures in which the policy did better (lower cost, shortfall,",
-            "days short and launches; higher tolls).",
+            "days short, launches and mass from Earth; higher tolls).",
             "",
             _md(paired),
             "",

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 RETRIES = 3
 RUN_COLUMNS = (
     "policy", "run", "seed", "months", "total_cost_usd", "shortfall_kg", "station_days_short", "earth_launches",
-    "launch_failures", "tolls_usd", "delivered_kg", "lost_kg", "planner_fallbacks", "replans_in_month",
+    "launched_kg", "launch_failures", "tolls_usd", "delivered_kg", "lost_kg", "planner_fallbacks", "replans_in_month",
     "mass_balance_error_kg",
 )  # fmt: skip
 
