@@ -372,6 +372,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ("policy / seed", f"{summary['policy']} / {summary['seed']}"),
         ("total cost", f"${summary['total_cost_usd']:,.0f}"),
         ("Earth launches (failed)", f"{summary['earth_launches']} ({summary['launch_failures']})"),
+        ("mass from Earth kg", f"{summary['launched_kg']:,.0f}"),
         ("delivered kg", f"{summary['delivered_kg']:,.0f}"),
         ("consumed kg", f"{summary['consumed_kg']:,.0f}"),
         ("lost kg (boil-off)", f"{summary['lost_kg']:,.0f} ({summary['boiloff_kg']:,.0f})"),

@@ -48,6 +48,16 @@ def test_run_writes_summary_and_tables(tmp_path: Path, capsys: pytest.CaptureFix
     assert "progress" in pd.read_parquet(out / "vehicles.parquet").columns or summary["design"]["fleets"] == {}
 
 
+def test_run_table_gives_the_mass_launched_from_earth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r"
+    assert main(["run", "quick-demo", "--months", "2", "--out", str(out), "--seed", "5"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("mass from Earth kg"))
+    launches = pd.read_parquet(out / "launches.parquet")
+    flown = launches[launches["outcome"] != "scrubbed"]["payload_kg"].sum()
+    assert flown > 0
+    assert row.split()[-1] == f"{flown:,.0f}"
+
+
 def test_verbose_run_logs_the_planner_not_every_simulated_day(tmp_path: Path) -> None:
     p = _cli("-v", "run", "quick-demo", "--months", "1", "--out", str(tmp_path / "r"))
     _, err = p.communicate(timeout=300)
