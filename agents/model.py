@@ -97,6 +97,10 @@ def with_market_vehicles(scenario: Scenario, policy: Any, design: Design) -> tup
     return Design(dict(design.depots), design.isru_kg_per_year, fleets), hired
 
 
+#: Cost terms paid once for the whole horizon when a programme is built.
+INVESTMENT_TERMS = ("ddte", "infrastructure_launch")
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     y, m = divmod(day.month - 1 + months, 12)
     year, month = day.year + y, m + 1
@@ -213,9 +217,10 @@ class CislinkModel(mesa.Model):
                 "balance_error_kg": "balance_error_kg",
             }
         )
+        self.invested_usd = 0.0  # DDTE and infrastructure launches paid for the whole horizon
         for key, usd in self.design_costs_usd.items():
-            if key in ("ddte", "infrastructure_launch"):
-                self.add_cost(key, usd, month=0)
+            if key in INVESTMENT_TERMS:
+                self._invest(key, usd, month=0)
         for d in scenario.disruptions:
             self.pending_events.append(Event(d.kind, d.target, start_day(self, d.start), d.duration_days, "scripted"))
         if random_disruptions:
@@ -354,6 +359,11 @@ class CislinkModel(mesa.Model):
 
     def add_cost(self, term: str, usd: float, month: int | None = None) -> None:
         self.costs[(self.month if month is None else month, term)] += usd
+
+    def _invest(self, term: str, usd: float, month: int | None = None) -> None:
+        """Pay for building infrastructure (a cost of the whole horizon, see :attr:`cost_spread_usd`)."""
+        self.add_cost(term, usd, month)
+        self.invested_usd += usd
 
     def log_event(
         self, kind: str, target: str, detail: str = "", duration_days: float = 0.0, source: str = "system",
@@ -1012,10 +1022,10 @@ class CislinkModel(mesa.Model):
         costs = dict(costs or {})
         design, self.market_vehicles = with_market_vehicles(self.scenario, policy, design)
         old = self.policy.name
-        for key in ("ddte", "infrastructure_launch"):
+        for key in INVESTMENT_TERMS:
             extra = costs.get(key, 0.0) - self.design_costs_usd.get(key, 0.0)
             if extra > 0:
-                self.add_cost(key, extra)
+                self._invest(key, extra)
         self.policy, self.design, self.design_costs_usd = policy, design, costs
         self.sells = "depot" in policy.owns and bool(self.scenario.allies)
         for node, depot in self.depots.items():
@@ -1090,6 +1100,8 @@ class CislinkModel(mesa.Model):
             "policy": self.policy.name,
             "design": self.design.to_dict(),
             "total_cost_usd": self.total_cost_usd,
+            "investment_usd": self.investment_usd,
+            "cost_spread_usd": self.cost_spread_usd,
             "costs_usd": self.cost_terms(),
             "earth_launches": launches,
             "launch_failures": sum(p.failures for p in self.agents_by_type[LaunchProvider]),
@@ -1115,6 +1127,31 @@ class CislinkModel(mesa.Model):
             "planner_fallbacks": sum(1 for e in self.events if e["kind"] == "planner_fallback"),
             "replans_in_month": sum(1 for r in self.plan_rows if r.get("trigger", "month start") != "month start"),
         }
+
+    @property
+    def investment_usd(self) -> float:
+        """What building the infrastructure cost: DDTE and launching it, paid when a programme is built.
+
+        A lost vehicle's replacement is not part of it: it is a cost of the run that lost it.
+        """
+        if "invested_usd" not in self.__dict__:  # a checkpoint of an earlier version: its design's share
+            terms = self.cost_terms()
+            return sum(min(terms.get(k, 0.0), self.design_costs_usd.get(k, 0.0)) for k in INVESTMENT_TERMS)
+        return self.invested_usd
+
+    @property
+    def cost_spread_usd(self) -> float:
+        """The cost so far with the investment spread evenly over the scenario's horizon.
+
+        The investment is paid on day 0 for the whole horizon; a run shorter than the horizon counts
+        the share of it that its days are of the horizon's, so that a policy that owns infrastructure
+        and one that buys capacity compare fairly over a few months.
+        """
+        horizon = self.scenario.planner.horizon_months
+        horizon_days = (add_months(self.start_date, horizon) - self.start_date).days
+        share = min(self.day / horizon_days, 1.0)
+        investment = self.investment_usd
+        return self.total_cost_usd - investment + investment * share
 
     def cost_terms(self) -> dict[str, float]:
         out: dict[str, float] = defaultdict(float)

@@ -371,6 +371,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ("months", f"{summary['months']}"),
         ("policy / seed", f"{summary['policy']} / {summary['seed']}"),
         ("total cost", f"${summary['total_cost_usd']:,.0f}"),
+        ("  investment (DDTE, infra launch)", f"${summary['investment_usd']:,.0f}"),
+        ("cost, investment spread", f"${summary['cost_spread_usd']:,.0f}"),
         ("Earth launches (failed)", f"{summary['earth_launches']} ({summary['launch_failures']})"),
         ("mass from Earth kg", f"{summary['launched_kg']:,.0f}"),
         ("delivered kg", f"{summary['delivered_kg']:,.0f}"),
@@ -513,8 +515,18 @@ def _cmd_wargame(args: argparse.Namespace) -> int:
     from cislink.wargame.report import cell, frames, summary_table
 
     table = summary_table(frames(rows)[0], policies)
-    cols = ["policy", "total cost, $M mean", "shortfall, t mean", "station-days short mean", "futures fully supplied"]
-    print(format_table(cols, [[cell(c, v) for c, v in zip(cols, r, strict=True)] for r in table[cols].values]))
+    shown = {  # the summary's columns, and shorter headers for a terminal
+        "policy": "policy",
+        "total cost, $M mean": "total cost, $M",
+        "cost, investment spread, $M mean": "cost, investment spread, $M",
+        "shortfall, t mean": "shortfall, t",
+        "station-days short mean": "station-days short",
+        "futures fully supplied": "fully supplied",
+    }
+    cols = list(shown)
+    rows = [[cell(c, v) for c, v in zip(cols, r, strict=True)] for r in table[cols].values]
+    print(f"means over {args.runs} futures per policy (percentiles and paired differences in the report)")
+    print(format_table(list(shown.values()), rows, right=set(range(1, len(cols)))))
     print(f"\nreport: {report}; runs: {out / 'runs.parquet'}; plots: cost.png, supply_assurance.png, "
           f"shortfall_by_station.png")  # fmt: skip
     return 0

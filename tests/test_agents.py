@@ -45,6 +45,9 @@ def test_run_meets_demand_and_balances_mass_every_day() -> None:
     assert total_in - total_out == pytest.approx(m.stock_kg + m.transit_kg, abs=1e-6)
     assert s["costs_usd"]["ddte"] == 3e9 and s["total_cost_usd"] > 3e9
     assert len(m.datacollector.get_model_vars_dataframe()) == 90
+    # the investment, paid on day 0 for the horizon (12 months, 365 days), counts 90/365 of it when spread
+    assert s["investment_usd"] == 3e9
+    assert s["cost_spread_usd"] == pytest.approx(s["total_cost_usd"] - 3e9 * (1 - 90 / 365))
 
 
 def test_customers_draw_daily_and_go_short_when_supply_stops() -> None:
@@ -250,6 +253,7 @@ def test_a_lost_vehicle_is_replaced_after_the_lead_time() -> None:
     kinds = [e["kind"] for e in m.events]
     assert "vehicle_replacement" in kinds
     assert m.design.fleets["tug"] == 1 and m.total_cost_usd > cost
+    assert m.investment_usd == 0.0  # a replacement is a cost of the run that lost the vehicle, not spread
     assert [v.name for v in m.vehicles if not v.lost] == ["tug-2"]  # placed at the next month start
     assert abs(m.balance_error_kg) < 1e-6
 

@@ -51,7 +51,9 @@ def test_run_writes_summary_and_tables(tmp_path: Path, capsys: pytest.CaptureFix
 def test_run_table_gives_the_mass_launched_from_earth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "r"
     assert main(["run", "quick-demo", "--months", "2", "--out", str(out), "--seed", "5"]) == 0
-    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("mass from Earth kg"))
+    printed = capsys.readouterr().out.splitlines()
+    row = next(line for line in printed if line.startswith("mass from Earth kg"))
+    assert any(line.startswith("cost, investment spread") for line in printed)
     launches = pd.read_parquet(out / "launches.parquet")
     flown = launches[launches["outcome"] != "scrubbed"]["payload_kg"].sum()
     assert flown > 0

@@ -123,8 +123,12 @@ def test_cli_writes_runs_report_and_plots(tmp_path, capsys) -> None:
     assert len(runs) == 2 * len(DEMO.policies)
     # mass from Earth: what the run's launches carried, none where it launched nothing
     assert ((runs["launched_kg"] > 0) == (runs["earth_launches"] > 0)).all() and runs["launched_kg"].max() > 0
+    # the investment spread over the 12-month horizon (365 days): a 31-day run counts 31/365 of it
+    spread = runs["total_cost_usd"] - runs["investment_usd"] * (1 - 31 / 365)
+    assert ((runs["cost_spread_usd"] - spread).abs() < 1e-3).all()
     report = (out / "report.md").read_text()
     assert "Paired differences" in report and "p95" in report and "mass from Earth, t" in report
+    assert "cost, investment spread, $M" in report
     for png in ("cost.png", "supply_assurance.png", "shortfall_by_station.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     out_text = capsys.readouterr().out

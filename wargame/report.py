@@ -15,6 +15,7 @@ import pandas as pd
 
 FIGURES = (
     ("total_cost_usd", "total cost, $M", 1e-6),
+    ("cost_spread_usd", "cost, investment spread, $M", 1e-6),
     ("shortfall_kg", "shortfall, t", 1e-3),
     ("station_days_short", "station-days short", 1.0),
     ("earth_launches", "Earth launches", 1.0),
@@ -118,17 +119,18 @@ def plots(runs: pd.DataFrame, stations: pd.DataFrame, policies: list[str], out: 
     import matplotlib.pyplot as plt
 
     paths = []
-    fig, (cost, mass) = plt.subplots(1, 2, figsize=(10, 4.5))
-    for ax, col, scale, label in (
-        (cost, "total_cost_usd", 1e-9, "total cost, $B"),
-        (mass, "launched_kg", 1e-3, "mass launched from Earth, t"),
-    ):
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.5))
+    panels = (
+        ("total_cost_usd", 1e-9, "total cost, $B", f"Cost over {runs['run'].nunique()} futures per policy"),
+        ("cost_spread_usd", 1e-9, "cost, investment spread over the horizon, $B", "Cost, investment spread"),
+        ("launched_kg", 1e-3, "mass launched from Earth, t", "Mass from Earth"),
+    )
+    for ax, (col, scale, label, title) in zip(axes, panels, strict=True):
         ax.boxplot([runs[runs["policy"] == p][col].dropna() * scale for p in policies], showmeans=True)
         ax.set_xticks(range(1, len(policies) + 1), policies)
         ax.set_ylabel(label)
+        ax.set_title(title)
         ax.grid(axis="y", alpha=0.3)
-    cost.set_title(f"Cost over {runs['run'].nunique()} futures per policy")
-    mass.set_title("Mass from Earth")
     paths.append(out / "cost.png")
     fig.tight_layout()
     fig.savefig(paths[-1], dpi=120)

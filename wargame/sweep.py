@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 #: retries of a task whose worker died
 RETRIES = 3
 RUN_COLUMNS = (
-    "policy", "run", "seed", "months", "total_cost_usd", "shortfall_kg", "station_days_short", "earth_launches",
-    "launched_kg", "launch_failures", "tolls_usd", "delivered_kg", "lost_kg", "planner_fallbacks", "replans_in_month",
-    "mass_balance_error_kg",
+    "policy", "run", "seed", "months", "total_cost_usd", "investment_usd", "cost_spread_usd", "shortfall_kg",
+    "station_days_short", "earth_launches", "launched_kg", "launch_failures", "tolls_usd", "delivered_kg", "lost_kg",
+    "planner_fallbacks", "replans_in_month", "mass_balance_error_kg",
 )  # fmt: skip
 
 
