@@ -524,9 +524,9 @@ def _cmd_wargame(args: argparse.Namespace) -> int:
         "futures fully supplied": "fully supplied",
     }
     cols = list(shown)
-    rows = [[cell(c, v) for c, v in zip(cols, r, strict=True)] for r in table[cols].values]
+    cells = [[cell(c, v) for c, v in zip(cols, r, strict=True)] for r in table[cols].values]
     print(f"means over {args.runs} futures per policy (percentiles and paired differences in the report)")
-    print(format_table(list(shown.values()), rows, right=set(range(1, len(cols)))))
+    print(format_table(list(shown.values()), cells, right=set(range(1, len(cols)))))
     print(f"\nreport: {report}; runs: {out / 'runs.parquet'}; plots: cost.png, supply_assurance.png, "
           f"shortfall_by_station.png")  # fmt: skip
     return 0
