@@ -13,11 +13,22 @@ import datetime as dt
 from collections import Counter
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from cislink.scenarios.nodes import NODE_NAME_PATTERN, REFERENCE_NODES, ArcOverride, NodeSpec, launch_class, topology
 
 Name = Annotated[str, Field(pattern=NODE_NAME_PATTERN, description="lower-case id: letters, digits, _")]
+
+
+def _once(values: list[str]) -> list[str]:
+    """A list of names that names each at most once (a repeated depot site once built the model twice)."""
+    repeated = sorted(v for v, c in Counter(values).items() if c > 1)
+    if repeated:
+        raise ValueError(f"names {', '.join(repr(r) for r in repeated)} more than once; allowed: each name once")
+    return values
+
+
+Names = Annotated[list[Name], AfterValidator(_once)]
 PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
@@ -61,7 +72,7 @@ class Vehicle(_Model):
     propellant_kg: PositiveFloat
     isp_s: PositiveFloat
     propellant_type: PropellantType = "lox_lh2"
-    nodes: list[Name] = Field(
+    nodes: Names = Field(
         default_factory=list, description="Nodes the vehicle may fly between; empty means every space node."
     )
     reliability: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = 0.995
@@ -147,13 +158,13 @@ class MarsCampaign(_Model):
     oxygen_kg_per_year: NonNegFloat
     food_kg_per_year: NonNegFloat
     transfer_vehicle: Name = Field(description="A vehicle with role 'mars_transfer'.")
-    aggregation_nodes: list[Name] = Field(
+    aggregation_nodes: Names = Field(
         default_factory=list, description="Where the vehicle may be supplied; empty = any non-Earth space node."
     )
 
 
 class DepotOption(_Model):
-    allowed_nodes: list[Name]
+    allowed_nodes: Names
     mass_fraction: Fraction = Field(default=0.25, description="Depot dry mass per kg of capacity (study: 0.25).")
     max_capacity_kg: PositiveFloat = 1_000_000.0
     max_storage_months: Annotated[int, Field(ge=1)] = 6
@@ -194,7 +205,7 @@ class Relay(_Model):
 
     name: Name
     node: Name = Field(description="Where the relay sits; a relay serves its own node as a co-located host.")
-    serves: list[Name] = Field(default_factory=list, description="Nodes it relays for (its own node always).")
+    serves: Names = Field(default_factory=list, description="Nodes it relays for (its own node always).")
     processing_ms: NonNegFloat = Field(default=5.0, description="Fixed ground and on-board latency, ms.")
 
 
@@ -212,7 +223,9 @@ class PolicyDef(_Model):
     """A policy: what the nation owns and what it buys (data, so users can add their own)."""
 
     name: Name
-    owns: list[Literal["depot", "tug", "isru", "relay", "traffic"]] = Field(default_factory=list)
+    owns: Annotated[list[Literal["depot", "tug", "isru", "relay", "traffic"]], AfterValidator(_once)] = Field(
+        default_factory=list
+    )
     toll_propellant_usd_per_kg: NonNegFloat = 0.0
     toll_payload_usd_per_kg: NonNegFloat = 0.0
     toll_service_usd: NonNegFloat = 0.0
@@ -300,7 +313,7 @@ class SimulationSettings(_Model):
         description="A failed launch's payload is launched again on the same vehicle this many days later, "
         "if that day is still in the month (0: never re-flown; the next month's re-plan makes up for it).",
     )
-    replan_on: list[DisruptionKind] = Field(
+    replan_on: Annotated[list[DisruptionKind], AfterValidator(_once)] = Field(
         default_factory=lambda: ["vehicle_loss", "depot_loss", "isru_outage", "embargo"],
         description="Disruptions after which the rest of the month is planned again at once, from the state the "
         "network is in then; after the others the next month's plan answers. A vehicle lost in flight counts as "

@@ -151,6 +151,20 @@ def test_duplicate_names() -> None:
     assert "stations: duplicate name(s) 'gateway'" in msg
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "path", "named"),
+    [
+        ('allowed_nodes = ["leo", ', 'allowed_nodes = ["leo", "leo", ', "infrastructure.depot.allowed_nodes", "'leo'"),
+        ('owns = ["depot", "tug"', 'owns = ["depot", "tug", "tug"', "policies[0].owns", "'tug'"),
+    ],
+)
+def test_a_name_listed_twice_is_refused(old: str, new: str, path: str, named: str) -> None:
+    # a depot site listed twice once passed, and the study then built the model's rows twice and found no plan
+    msg = _error(REFERENCE_TEXT.replace(old, new, 1))
+    assert f"{path}: names {named} more than once; allowed: each name once" in msg
+    assert "line " in msg
+
+
 def test_resupply_interval_longer_than_horizon() -> None:
     msg = _error(
         REFERENCE_TEXT.replace("horizon_months = 240", "horizon_months = 4").replace(
