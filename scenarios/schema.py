@@ -400,12 +400,23 @@ class Scenario(_Model):
                 need(f"mars.aggregation_nodes[{j}]", n, node_names, "node")
         infra = self.infrastructure
         if infra.depot is not None:
+            # a depot stores what launches bring: anywhere in space or on another body, not at the launch site
+            sites = [n.name for n in self.nodes if not (n.kind == "surface" and n.body == "earth")]
+            if not infra.depot.allowed_nodes:
+                raise ValueError(
+                    "infrastructure.depot.allowed_nodes: no site given; allowed: one or more of "
+                    f"{', '.join(sorted(sites))} (or leave out [infrastructure.depot] for no depots)"
+                )
             for j, n in enumerate(infra.depot.allowed_nodes):
                 need(f"infrastructure.depot.allowed_nodes[{j}]", n, node_names, "node")
+                need(f"infrastructure.depot.allowed_nodes[{j}]", n, sites, "depot site")
         if infra.tug is not None:
             need("infrastructure.tug.vehicle", infra.tug.vehicle, vehicle_names, "vehicle")
         if infra.isru is not None:
             need("infrastructure.isru.node", infra.isru.node, node_names, "node")
+            # the plant mines ice: it stands on the surface of the Moon or Mars
+            mines = [n.name for n in self.nodes if n.kind == "surface" and n.body != "earth"]
+            need("infrastructure.isru.node", infra.isru.node, mines, "ISRU site (a surface of the Moon or Mars)")
         if infra.infrastructure_launch_vehicle is not None:
             need(
                 "infrastructure.infrastructure_launch_vehicle",

@@ -165,6 +165,32 @@ def test_a_name_listed_twice_is_refused(old: str, new: str, path: str, named: st
     assert "line " in msg
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'allowed_nodes = ["leo", "geo", "llo", "nrho", "dro", "eml1", "eml2"]',
+            'allowed_nodes = ["earth"]',
+            "infrastructure.depot.allowed_nodes[0]: unknown depot site 'earth'; allowed: dro, eml1, eml2, geo, leo",
+        ),
+        (
+            'allowed_nodes = ["leo", "geo", "llo", "nrho", "dro", "eml1", "eml2"]',
+            "allowed_nodes = []",
+            "infrastructure.depot.allowed_nodes: no site given; allowed: one or more of dro, eml1",
+        ),
+        (
+            'node = "lsp"\nmax_rate_kg_per_year',
+            'node = "leo"\nmax_rate_kg_per_year',
+            "infrastructure.isru.node: unknown ISRU site (a surface of the Moon or Mars) 'leo'; allowed: lsp, mars",
+        ),
+    ],
+)
+def test_infrastructure_where_it_cannot_stand_is_refused(old: str, new: str, expected: str) -> None:
+    text = REFERENCE_TEXT.replace(old, new, 1)
+    assert text != REFERENCE_TEXT
+    assert expected in _error(text)
+
+
 def test_resupply_interval_longer_than_horizon() -> None:
     msg = _error(
         REFERENCE_TEXT.replace("horizon_months = 240", "horizon_months = 4").replace(
