@@ -52,9 +52,15 @@ class SolverSettings:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, **overrides: Any) -> SolverSettings:
+        """The scenario's settings with ``overrides`` (None keeps the scenario's); threads at most the cores."""
         p = scenario.planner
         base = cls(p.solver, p.time_limit_s, p.mip_gap, p.threads, p.seed)
-        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+        out = replace(base, **{k: v for k, v in overrides.items() if v is not None})
+        cores = machine_cores()
+        if out.threads > cores:  # more threads than cores only share them, and HiGHS slows down
+            log.warning("%d solver threads asked for; this machine has %d cores: using %d", out.threads, cores, cores)
+            out = replace(out, threads=cores)
+        return out
 
     def check(self) -> None:
         if self.solver not in SOLVERS:
@@ -67,6 +73,14 @@ class SolverSettings:
             raise PlannerError(f"absolute gap {self.abs_gap_usd} USD: allowed: 0 or more USD")
         if self.root_lp not in ROOT_LP_METHODS:
             raise PlannerError(f"root LP method '{self.root_lp}': allowed: {', '.join(ROOT_LP_METHODS)}")
+
+
+def machine_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,17 @@ def test_missing_scenario_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "no-such-scenario" in err
     assert "Traceback" not in err
+
+
+def test_more_solver_threads_than_cores_are_capped_with_a_warning(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from cislink.planner import solve
+    from cislink.scenarios import load
+
+    monkeypatch.setattr(solve, "machine_cores", lambda: 2)
+    args = ["study", "quick-demo", "--infrastructure", "none", "--json", "--time-limit", "60", "--threads", "64"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["total_cost_usd"] > 0
+    assert "64 solver threads asked for; this machine has 2 cores: using 2" in caplog.text
+    assert solve.SolverSettings.from_scenario(load("quick-demo"), threads=64).threads == 2
