@@ -58,7 +58,7 @@ class SolverSettings:
         out = replace(base, **{k: v for k, v in overrides.items() if v is not None})
         cores = machine_cores()
         if out.threads > cores:  # more threads than cores only share them, and HiGHS slows down
-            log.warning("%d solver threads asked for; this machine has %d cores: using %d", out.threads, cores, cores)
+            log.warning("%d solver threads asked for; cores on this machine: %d; using %d", out.threads, cores, cores)
             out = replace(out, threads=cores)
         return out
 

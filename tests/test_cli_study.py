@@ -155,5 +155,5 @@ def test_more_solver_threads_than_cores_are_capped_with_a_warning(
     args = ["study", "quick-demo", "--infrastructure", "none", "--json", "--time-limit", "60", "--threads", "64"]
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)["total_cost_usd"] > 0
-    assert "64 solver threads asked for; this machine has 2 cores: using 2" in caplog.text
+    assert "64 solver threads asked for; cores on this machine: 2; using 2" in caplog.text
     assert solve.SolverSettings.from_scenario(load("quick-demo"), threads=64).threads == 2

@@ -28,6 +28,15 @@ def test_same_seed_same_rows_with_one_or_two_workers(sweep: Sweep, tmp_path) -> 
     assert one == two
 
 
+def test_more_local_workers_than_cores_are_cut_to_the_cores(sweep: Sweep, tmp_path, monkeypatch, caplog) -> None:
+    from cislink.planner import solve
+
+    monkeypatch.setattr(solve, "machine_cores", lambda: 1)
+    rows = run_sweep(sweep, tmp_path, workers=8)
+    assert len(rows) == len(sweep.tasks())
+    assert "8 local workers asked for; cores on this machine: 1; using 1" in caplog.text
+
+
 def test_finished_runs_are_kept_and_only_missing_ones_run(sweep: Sweep, tmp_path) -> None:
     rows = run_sweep(sweep, tmp_path, workers=1)
     (tmp_path / "runs" / "purchased-00001.json").unlink()

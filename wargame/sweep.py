@@ -122,6 +122,12 @@ def run_sweep(
                     f"--scheduler {scheduler}: cannot connect ({exc}); give a running scheduler"
                 ) from None
         elif own:
+            from cislink.planner.solve import machine_cores
+
+            cores = machine_cores()
+            if workers > cores:  # each run is a process with a single-threaded solver: more only share the cores
+                log.warning("%d local workers asked for; cores on this machine: %d; using %d", workers, cores, cores)
+                workers = cores
             logging.getLogger("distributed").setLevel(logging.WARNING)  # the bar is the progress shown
             # the workers log nothing a user needs: a run's error comes back through its future, and
             # a worker that loses the scheduler while a stopped sweep shuts down logs a traceback
