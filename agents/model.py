@@ -217,7 +217,7 @@ class CislinkModel(mesa.Model):
                 "balance_error_kg": "balance_error_kg",
             }
         )
-        self.invested_usd = 0.0  # DDTE and infrastructure launches paid for the whole horizon
+        self.invested_usd = 0.0  # DDTE and infrastructure launches paid for the whole horizon (see _invest)
         for key, usd in self.design_costs_usd.items():
             if key in INVESTMENT_TERMS:
                 self._invest(key, usd, month=0)
@@ -362,8 +362,9 @@ class CislinkModel(mesa.Model):
 
     def _invest(self, term: str, usd: float, month: int | None = None) -> None:
         """Pay for building infrastructure (a cost of the whole horizon, see :attr:`cost_spread_usd`)."""
+        invested = self.investment_usd  # also right for a model resumed from an earlier version's checkpoint
         self.add_cost(term, usd, month)
-        self.invested_usd += usd
+        self.invested_usd = invested + usd
 
     def log_event(
         self, kind: str, target: str, detail: str = "", duration_days: float = 0.0, source: str = "system",

@@ -180,6 +180,15 @@ def test_resume_from_a_checkpoint_gives_the_uninterrupted_result(tmp_path) -> No
         pd.testing.assert_frame_equal(x, y)
 
 
+def test_a_model_from_an_earlier_versions_checkpoint_counts_its_designs_investment() -> None:
+    m = demo_model(months=1)
+    m.step()
+    del m.__dict__["invested_usd"]  # what a checkpoint of a version without the figure unpickles to
+    assert m.investment_usd == 3e9
+    m._invest("ddte", 1e9)  # a policy switch that builds another programme
+    assert m.investment_usd == 4e9 and m.cost_terms()["ddte"] == 4e9
+
+
 def test_a_run_folder_refuses_to_be_overwritten(tmp_path) -> None:
     f = RunFolder(tmp_path / "r")
     f.start(demo_model(months=1))
