@@ -195,6 +195,10 @@ class LaunchProvider(mesa.Agent):
         m.log_event("launch_reflight", self.name, detail=f"{sum(payload.values()):,.0f} kg for {node} again on {on}")
 
 
+#: :attr:`Customer.low` while what is on its way will restore the supply in time
+COVERED = "covered"
+
+
 class Vehicle(mesa.Agent):
     """A tug or lander: takes planned legs from where it is, flies them, docks under relay cover."""
 
@@ -548,7 +552,9 @@ class Customer(mesa.Agent):
         self.short_kg = 0.0
         self.used_kg = 0.0
         self.tolls_usd = 0.0
-        self.low = False  # under its days-of-supply limit (alarm raised once per spell)
+        #: under its days-of-supply limit: False, COVERED (what is on its way restores it in time; checked
+        #: daily) or True (alarm raised, once per spell)
+        self.low: bool | str = False
 
     def days_of_supply(self) -> float:
         depot = self.model.depot(self.node)
@@ -586,17 +592,51 @@ class Customer(mesa.Agent):
             self.days_short += 1
             m.station_days_short += 1
         days = self.days_of_supply()
-        if not self.low and days < self.days_limit:
-            self.low = True
-            m.log_event(
-                "low_supply",
-                self.name,
-                detail=f"{days:,.0f} days of supply left (limit {self.days_limit:g})",
-                alarm=True,
-            )
-        elif self.low and days >= self.days_limit:
-            self.low = False
-            m.log_event("supply_restored", self.name, detail=f"{days:,.0f} days of supply")
+        if days >= self.days_limit:
+            if self.low:
+                self.low = False
+                m.log_event("supply_restored", self.name, detail=f"{days:,.0f} days of supply")
+            return
+        if self.low is True:  # alarmed already in this spell
+            return
+        left = f"{days:,.0f} days of supply left (limit {self.days_limit:g})"
+        coming = m.supply_coming(self.node)
+        first = min((d for c in self.daily_kg for d, _ in coming.get(c, ())), default=None)
+        if first is not None:
+            on = (m.date + dt.timedelta(days=math.ceil(first))).isoformat()
+            due = sum(kg for c in self.daily_kg for _, kg in coming.get(c, ()))
+            left += f"; {due:,.0f} kg on its way, the first on {on}"
+        planned = defaultdict(float)  # the month's legs not yet under way: context, not counted as coming
+        for g in m.legs:
+            if g.destination == self.node and not g.reposition:
+                planned[g.vehicle_type] += sum(kg for c, kg in g.cargo_kg.items() if c in self.daily_kg)
+        if any(kg > 0.5 for kg in planned.values()):
+            by = ", ".join(f"{kg:,.0f} kg by {t}" for t, kg in sorted(planned.items()) if kg > 0.5)
+            left += f"; this month's plan brings {by} (not yet under way)"
+        if self._restored_in_time(coming):
+            if not self.low:
+                self.low = COVERED
+                m.log_event("low_supply_covered", self.name, detail=left, alarm=False)
+            return
+        self.low = True
+        m.log_event("low_supply", self.name, detail=left, alarm=True)
+
+    def _restored_in_time(self, coming: dict[str, list[tuple[float, float]]]) -> bool:
+        """Whether what is on its way arrives before each supply runs out and lifts it over the limit."""
+        m = self.model
+        stock = m.depot(self.node).stock
+        for c, use in m.node_use(self.node).items():
+            if use <= 0 or c not in self.daily_kg:
+                continue
+            kg, now = stock.get(c, 0.0), 0.0
+            for day, more in coming.get(c, ()):
+                kg -= use * (day - now)
+                if kg < -1e-6:  # runs out before this arrives
+                    return False
+                kg, now = kg + more, day
+            if kg / use < self.days_limit:
+                return False
+        return True
 
 
 def _with_way_back(back: dict[str, float], cargo: dict[str, float]) -> dict[str, float]:

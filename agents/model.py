@@ -434,6 +434,32 @@ class CislinkModel(mesa.Model):
         others = {v.vehicle_type for v in self.vehicles if v is not waiting and not v.lost}
         return any(g.destination == node and g.vehicle_type in others and brings(g.cargo_kg) for g in self.legs)
 
+    def supply_coming(self, node: str) -> dict[str, list[tuple[float, float]]]:
+        """What is on its way to ``node``, per commodity: (days from today, kg), soonest first.
+
+        Launch payloads in flight and launches scheduled (at their launch day plus the flight), and
+        the cargo of vehicles in flight there. Legs a vehicle has not yet begun are not counted.
+        """
+        out: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for s in self.shipments:
+            if s.node == node:
+                for c, kg in s.payload_kg.items():
+                    out[c].append((max(s.arrive_day - self.day, 0.0), kg))
+        fly: int | None = None  # days from launch to ``node``, as a launch's shipment counts them
+        for p in self.launch_providers:
+            for day, n, payload in p.queue:
+                if n != node:
+                    continue
+                fly = max(1, math.ceil(self.launch_days(node))) if fly is None else fly
+                for c, kg in payload.items():
+                    out[c].append((max(day - self.day, 0.0) + fly, kg))
+        for v in self.vehicles:
+            f = v.flight
+            if not v.lost and f is not None and f.leg.destination == node:
+                for c, kg in f.cargo_kg.items():
+                    out[c].append((max(f.arrive_day - self.day, 0.0), kg))
+        return {c: sorted(x) for c, x in out.items()}
+
     def replace_vehicle(self, vehicle_type: str) -> None:
         """A replacement for a lost vehicle arrives: the fleet grows back and its launch is paid."""
         from cislink.planner.inputs import infrastructure_prices

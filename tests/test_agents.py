@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cislink.agents.agents import Leg, Vehicle
+from cislink.agents.agents import Customer, Leg, Shipment, Vehicle
 from cislink.agents.disruptions import KINDS, Event, targets
 from cislink.agents.model import CislinkModel
 from cislink.agents.run import RunFolder, run
@@ -187,6 +187,60 @@ def test_a_model_from_an_earlier_versions_checkpoint_counts_its_designs_investme
     assert m.investment_usd == 3e9
     m._invest("ddte", 1e9)  # a policy switch that builds another programme
     assert m.investment_usd == 4e9 and m.cost_terms()["ddte"] == 4e9
+
+
+def _station_with_days_left(days: float) -> tuple[CislinkModel, Customer]:
+    """The demo's first station after a day, holding ``days`` of each supply and nothing on its way."""
+    m = demo_model(months=1)
+    m.step()
+    cu = next(c for c in m.customers if c.kind == "station")
+    m.legs.clear()
+    m.shipments = [s for s in m.shipments if s.node != cu.node]
+    for p in m.launch_providers:
+        p.queue.clear()
+    for v in m.vehicles:
+        v.flight = None
+    depot = m.depot(cu.node)
+    for c, use in m.node_use(cu.node).items():
+        depot.stock[c] = use * days
+    cu.low = False
+    return m, cu
+
+
+def _supply_events(m: CislinkModel) -> list[tuple[str, bool]]:
+    return [(e["kind"], e["alarm"]) for e in m.events if e["kind"].startswith("low_supply")]
+
+
+def test_low_supply_with_supply_on_its_way_in_time_is_noted_not_alarmed() -> None:
+    m, cu = _station_with_days_left(10)
+    use = m.node_use(cu.node)
+    m.shipments.append(Shipment(m.day + 5, cu.node, {c: kg * 90 for c, kg in use.items()}, "test"))
+    cu.step()
+    assert _supply_events(m) == [("low_supply_covered", False)]
+    assert "on its way, the first on" in m.events[-1]["detail"]
+
+
+def test_low_supply_alarms_when_what_is_coming_arrives_too_late_or_too_little() -> None:
+    m, cu = _station_with_days_left(10)
+    use = m.node_use(cu.node)
+    m.shipments.append(Shipment(m.day + 20, cu.node, {c: kg * 90 for c, kg in use.items()}, "test"))
+    cu.step()
+    assert _supply_events(m) == [("low_supply", True)]
+    m, cu = _station_with_days_left(10)
+    m.shipments.append(Shipment(m.day + 2, cu.node, {c: kg * 5 for c, kg in use.items()}, "test"))
+    cu.step()
+    assert _supply_events(m) == [("low_supply", True)]
+
+
+def test_low_supply_covered_turns_into_an_alarm_when_the_covering_supply_is_gone() -> None:
+    m, cu = _station_with_days_left(10)
+    use = m.node_use(cu.node)
+    m.shipments.append(Shipment(m.day + 5, cu.node, {c: kg * 90 for c, kg in use.items()}, "test"))
+    cu.step()
+    m.shipments = [s for s in m.shipments if s.source != "test"]  # say its vehicle was lost
+    cu.step()
+    cu.step()
+    assert _supply_events(m) == [("low_supply_covered", False), ("low_supply", True)]
 
 
 def test_a_run_folder_refuses_to_be_overwritten(tmp_path) -> None:
