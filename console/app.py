@@ -258,6 +258,9 @@ class CislinkApp(App[None]):
         self.view = view
         self._draw_header()
         self.query_one("#map", NetworkMap).update(view)
+        self.query_one("#map-pane").border_subtitle = " · ".join(
+            f"[{sev.style}]{sev.symbol}[/] {text}" for text, sev in view.infrastructure
+        )
         inv = self.query_one("#inventories", DataTable)
         rows = [r for r in view.inventories if self._keep(r.node, r.commodity, r.severity.label)]
         self._refill(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cislink.console.severity import Severity, for_alarm, for_days_of_supply
+from cislink.planner.inputs import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
     from cislink.agents.model import CislinkModel
@@ -97,10 +98,34 @@ class View:
     summary: dict[str, Any] = field(default_factory=dict)
     #: every day of ``month`` has been stepped: ``date`` is the first day of the next month, not yet stepped
     month_complete: bool = False
+    #: the ISRU plant and the command relays: (text, worst severity) parts of one status line
+    infrastructure: tuple[tuple[str, Severity], ...] = ()
 
     @property
     def unacknowledged(self) -> int:
         return sum(1 for a in self.alarms if not a.acknowledged)
+
+
+def infrastructure_status(m: CislinkModel) -> tuple[tuple[str, Severity], ...]:
+    """The ISRU plant's state and output and each command relay's, for one line under the map."""
+    parts: list[tuple[str, Severity]] = []
+
+    def until(day: int) -> str:
+        return (m.start_date + dt.timedelta(days=day)).isoformat()
+
+    plant = m.isru
+    if plant is not None and plant.rate_kg_per_year > 0:
+        if plant.running:
+            made, most = sum(plant.daily_kg.values()), plant.rate_kg_per_year / (12 * DAYS_PER_MONTH)
+            parts.append((f"ISRU {plant.node} {made:,.0f} of {most:,.0f} kg/d", Severity.OK))
+        else:
+            parts.append((f"ISRU {plant.node} out until {until(plant.out_until)}", Severity.WARNING))
+    down = [r for r in m.relays if not r.up]
+    if m.relays:
+        sev = Severity.WARNING if down else Severity.OK
+        parts.append((f"relays {len(m.relays) - len(down)} of {len(m.relays)} up", sev))
+    parts.extend((f"{r.name} out until {until(r.out_until)}", Severity.WARNING) for r in down)
+    return tuple(parts)
 
 
 class Session:
@@ -395,6 +420,7 @@ class Session:
             alarms=alarms,
             events=tuple(dict(e) for e in m.events),
             month_complete=m.month >= 0 and m.month_complete,
+            infrastructure=infrastructure_status(m),
             summary={
                 "total_cost_usd": m.total_cost_usd,
                 "tolls_usd": m.tolls_usd,

@@ -114,6 +114,13 @@ async def test_every_disruption_type_through_the_form_raises_its_alarm(tmp_path,
         await settle(pilot)
         kinds = {a.kind for a in app.view.alarms}
         assert set(KINDS) <= kinds, f"missing alarms: {set(KINDS) - kinds}"
+        # the line under the map says which infrastructure is out, and until when
+        status = str(app.query_one("#map-pane").border_subtitle)
+        relays = len(ref.relays)
+        assert "ISRU lsp out until" in status
+        assert f"relays {relays - 1} of {relays} up" in status
+        out = form.targets["relay_outage"][0]  # a relay's node
+        assert any(f"{r.name} out until" in status for r in ref.relays if out in (r.name, r.node))
 
 
 async def test_the_form_names_what_is_wrong_and_keeps_the_input(app: CislinkApp, settle) -> None:
