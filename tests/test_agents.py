@@ -207,14 +207,19 @@ def _station_with_days_left(days: float) -> tuple[CislinkModel, Customer]:
     return m, cu
 
 
+def _ship(m: CislinkModel, cu: Customer, in_days: int, days_of_use: float) -> None:
+    """A launch payload on its way to the station: ``days_of_use`` of each supply, ``in_days`` from today."""
+    payload = {c: kg * days_of_use for c, kg in m.node_use(cu.node).items()}
+    m.shipments.append(Shipment(m.day + in_days, cu.node, payload, "test"))
+
+
 def _supply_events(m: CislinkModel) -> list[tuple[str, bool]]:
     return [(e["kind"], e["alarm"]) for e in m.events if e["kind"].startswith("low_supply")]
 
 
 def test_low_supply_with_supply_on_its_way_in_time_is_noted_not_alarmed() -> None:
     m, cu = _station_with_days_left(10)
-    use = m.node_use(cu.node)
-    m.shipments.append(Shipment(m.day + 5, cu.node, {c: kg * 90 for c, kg in use.items()}, "test"))
+    _ship(m, cu, in_days=5, days_of_use=90)
     cu.step()
     assert _supply_events(m) == [("low_supply_covered", False)]
     assert "on its way, the first on" in m.events[-1]["detail"]
@@ -222,20 +227,18 @@ def test_low_supply_with_supply_on_its_way_in_time_is_noted_not_alarmed() -> Non
 
 def test_low_supply_alarms_when_what_is_coming_arrives_too_late_or_too_little() -> None:
     m, cu = _station_with_days_left(10)
-    use = m.node_use(cu.node)
-    m.shipments.append(Shipment(m.day + 20, cu.node, {c: kg * 90 for c, kg in use.items()}, "test"))
+    _ship(m, cu, in_days=20, days_of_use=90)  # after the 10 days run out
     cu.step()
     assert _supply_events(m) == [("low_supply", True)]
     m, cu = _station_with_days_left(10)
-    m.shipments.append(Shipment(m.day + 2, cu.node, {c: kg * 5 for c, kg in use.items()}, "test"))
+    _ship(m, cu, in_days=2, days_of_use=5)  # in time, but short of the 30-day limit
     cu.step()
     assert _supply_events(m) == [("low_supply", True)]
 
 
 def test_low_supply_covered_turns_into_an_alarm_when_the_covering_supply_is_gone() -> None:
     m, cu = _station_with_days_left(10)
-    use = m.node_use(cu.node)
-    m.shipments.append(Shipment(m.day + 5, cu.node, {c: kg * 90 for c, kg in use.items()}, "test"))
+    _ship(m, cu, in_days=5, days_of_use=90)
     cu.step()
     m.shipments = [s for s in m.shipments if s.source != "test"]  # say its vehicle was lost
     cu.step()
