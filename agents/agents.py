@@ -599,27 +599,31 @@ class Customer(mesa.Agent):
             return
         if self.low is True:  # alarmed already in this spell
             return
-        left = f"{days:,.0f} days of supply left (limit {self.days_limit:g})"
         coming = m.supply_coming(self.node)
+        covered = self._restored_in_time(coming)
+        if covered and self.low:  # noted already; still covered (checked daily)
+            return
+        self.low = COVERED if covered else True
+        kind = "low_supply_covered" if covered else "low_supply"
+        m.log_event(kind, self.name, detail=self._low_detail(days, coming), alarm=not covered)
+
+    def _low_detail(self, days: float, coming: dict[str, list[tuple[float, float]]]) -> str:
+        """Days left, what is on its way and what the month's plan still brings by vehicle."""
+        m = self.model
+        text = f"{days:,.0f} days of supply left (limit {self.days_limit:g})"
         first = min((d for c in self.daily_kg for d, _ in coming.get(c, ())), default=None)
         if first is not None:
             on = (m.date + dt.timedelta(days=math.ceil(first))).isoformat()
             due = sum(kg for c in self.daily_kg for _, kg in coming.get(c, ()))
-            left += f"; {due:,.0f} kg on its way, the first on {on}"
-        planned = defaultdict(float)  # the month's legs not yet under way: context, not counted as coming
+            text += f"; {due:,.0f} kg on its way, the first on {on}"
+        planned: dict[str, float] = defaultdict(float)  # legs not yet under way: context, not counted as coming
         for g in m.legs:
             if g.destination == self.node and not g.reposition:
                 planned[g.vehicle_type] += sum(kg for c, kg in g.cargo_kg.items() if c in self.daily_kg)
         if any(kg > 0.5 for kg in planned.values()):
             by = ", ".join(f"{kg:,.0f} kg by {t}" for t, kg in sorted(planned.items()) if kg > 0.5)
-            left += f"; this month's plan brings {by} (not yet under way)"
-        if self._restored_in_time(coming):
-            if not self.low:
-                self.low = COVERED
-                m.log_event("low_supply_covered", self.name, detail=left, alarm=False)
-            return
-        self.low = True
-        m.log_event("low_supply", self.name, detail=left, alarm=True)
+            text += f"; this month's plan brings {by} (not yet under way)"
+        return text
 
     def _restored_in_time(self, coming: dict[str, list[tuple[float, float]]]) -> bool:
         """Whether what is on its way arrives before each supply runs out and lifts it over the limit."""

@@ -58,7 +58,7 @@ class SolverSettings:
         out = replace(base, **{k: v for k, v in overrides.items() if v is not None})
         cores = machine_cores()
         if out.threads > cores:  # more threads than cores only share them, and HiGHS slows down
-            log.warning("%d solver threads asked for; cores on this machine: %d; using %d", out.threads, cores, cores)
+            _warn_threads_cut(out.threads, cores)
             out = replace(out, threads=cores)
         return out
 
@@ -75,12 +75,19 @@ class SolverSettings:
             raise PlannerError(f"root LP method '{self.root_lp}': allowed: {', '.join(ROOT_LP_METHODS)}")
 
 
+@functools.cache
 def machine_cores() -> int:
     """The cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+@functools.cache
+def _warn_threads_cut(asked: int, cores: int) -> None:
+    """Say once per process (a run's every re-plan reads the settings) that threads were cut to the cores."""
+    log.warning("%d solver threads asked for; cores on this machine: %d; using %d", asked, cores, cores)
 
 
 @dataclass(frozen=True)

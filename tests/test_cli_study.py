@@ -156,4 +156,6 @@ def test_more_solver_threads_than_cores_are_capped_with_a_warning(
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)["total_cost_usd"] > 0
     assert "64 solver threads asked for; cores on this machine: 2; using 2" in caplog.text
+    caplog.clear()  # said once: a run reads the settings at every re-plan
     assert solve.SolverSettings.from_scenario(load("quick-demo"), threads=64).threads == 2
+    assert "solver threads asked for" not in caplog.text
