@@ -208,9 +208,12 @@ class Vehicle(mesa.Agent):
         self.name = f"{vehicle_type}-{serial}"
         self.vehicle_type = vehicle_type
         self.role = spec.role
-        self.empty_kg = spec.empty_kg
+        #: empty mass with the end-of-mission disposal reserve, which rides on every leg and is not in
+        #: the usable tank (cislink.orbits.disposal)
+        self.empty_kg = model.carried_empty_kg(vehicle_type)
+        self.disposal_kg = self.empty_kg - spec.empty_kg
         self.payload_max_kg = spec.payload_kg
-        self.tank_kg = spec.propellant_kg
+        self.tank_kg = spec.propellant_kg - self.disposal_kg
         self.ve_m_s = spec.isp_s * G0_M_S2
         self.reliability = spec.reliability
         self.turnaround_days = spec.turnaround_days

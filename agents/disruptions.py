@@ -120,6 +120,8 @@ def apply_event(model: CislinkModel, e: Event) -> None:
         for c, kg in depot.stock.items():
             model.ledger.record(model.day, "loss", e.target, c, kg, "depot loss")
         depot.stock = {}
+        if depot.capacity_kg > 0 and "depot" in model.policy.owns:
+            model.depots_lost = [*model.__dict__.get("depots_lost", []), e.target]  # left as debris
         depot.capacity_kg = 0.0
         d = model.design
         model.design = Design({n: q for n, q in d.depots.items() if n != e.target}, d.isru_kg_per_year, dict(d.fleets))

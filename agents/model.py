@@ -218,6 +218,7 @@ class CislinkModel(mesa.Model):
             }
         )
         self.invested_usd = 0.0  # DDTE and infrastructure launches paid for the whole horizon (see _invest)
+        self.depots_lost: list[str] = []  # depots destroyed in service (left as debris, see disposal_plan)
         for key, usd in self.design_costs_usd.items():
             if key in INVESTMENT_TERMS:
                 self._invest(key, usd, month=0)
@@ -464,9 +465,8 @@ class CislinkModel(mesa.Model):
         """A replacement for a lost vehicle arrives: the fleet grows back and its launch is paid."""
         from cislink.planner.inputs import infrastructure_prices
 
-        spec = next(v for v in self.scenario.vehicles if v.name == vehicle_type)
         home = self.home(vehicle_type) or "leo"
-        price = infrastructure_prices(self.scenario, [home])[home] * spec.empty_kg
+        price = infrastructure_prices(self.scenario, [home])[home] * self.carried_empty_kg(vehicle_type)
         if vehicle_type in self.market_vehicles:
             price = 0.0  # a hired vehicle is the provider's to replace
         self.add_cost("infrastructure_launch", price)
@@ -535,6 +535,13 @@ class CislinkModel(mesa.Model):
                 for c, kg in e.payload.items():
                     held[c] += kg
         return held
+
+    def carried_empty_kg(self, vehicle_type: str) -> float:
+        """A vehicle type's empty mass with the disposal reserve it carries on every leg (orbits.disposal)."""
+        from cislink.orbits.disposal import vehicle_reserve_kg
+
+        spec = next(v for v in self.scenario.vehicles if v.name == vehicle_type)
+        return spec.empty_kg + vehicle_reserve_kg(self.network, spec)
 
     def home(self, vehicle_type: str) -> str | None:
         """Where a vehicle type is based and its month's round trips start.
@@ -994,10 +1001,11 @@ class CislinkModel(mesa.Model):
         spec = next(v for v in self.scenario.vehicles if v.name == vtype)
         mix = self.mixtures[spec.propellant_type]
         ve = spec.isp_s * G0_M_S2
+        empty = self.carried_empty_kg(vtype)
         days, tof, needs = [], [], []
         for g in circuit:
             arc = self.network.arc(g.origin, g.destination)
-            burn = math.expm1(arc.dv_total_m_s / ve) * (spec.empty_kg + sum(g.cargo_kg.values()))
+            burn = math.expm1(arc.dv_total_m_s / ve) * (empty + sum(g.cargo_kg.values()))
             need = dict(g.cargo_kg)
             for c, frac in mix.items():
                 need[c] = need.get(c, 0.0) + burn * frac
@@ -1115,6 +1123,53 @@ class CislinkModel(mesa.Model):
         return event
 
     # ---- outputs --------------------------------------------------------------------------------
+    def disposal_plan(self) -> list[dict[str, Any]]:
+        """How every vehicle and depot of the network ends its mission (ISO 24113), as rows.
+
+        Each row: ``target``, ``kind`` (vehicle or depot), ``node`` it disposes from, ``dv_m_s``,
+        ``reserve_kg`` it keeps for it, ``status``: ``ready`` (at its base with its reserve, or a
+        depot holding it), ``flies home first`` (a vehicle away from its base: an ordinary leg takes
+        it there), or ``lost`` (destroyed in service: left where it was, nothing to dispose of).
+        """
+        from cislink.orbits.disposal import depot_reserve, vehicle_reserve
+
+        rows: list[dict[str, Any]] = []
+        option = self.scenario.infrastructure.depot
+        for v in sorted(self.vehicles, key=lambda x: x.name):
+            if v.vehicle_type in self.market_vehicles:
+                continue  # a hired vehicle is its provider's to dispose of
+            spec = next(x for x in self.scenario.vehicles if x.name == v.vehicle_type)
+            r = vehicle_reserve(self.network, spec)
+            at = v.node or (f"in flight to {v.flight.leg.destination}" if v.flight else "")
+            status = "lost" if v.lost else ("ready" if v.node == r.node or not r.node else "flies home first")
+            rows.append(
+                {"target": v.name, "kind": "vehicle", "node": r.node or at, "at": at, "dv_m_s": r.dv_m_s,
+                 "reserve_kg": r.kg(spec.empty_kg), "status": status}
+            )  # fmt: skip
+        for node in self.__dict__.get("depots_lost", []):  # absent from an earlier version's checkpoint
+            rows.append({"target": f"depot {node}", "kind": "depot", "node": node, "at": node, "dv_m_s": 0.0,
+                         "reserve_kg": 0.0, "status": "lost"})  # fmt: skip
+        if option is not None and "depot" in self.policy.owns:
+            for node, depot in sorted(self.depots.items()):
+                if depot.capacity_kg <= 0:
+                    continue
+                r = depot_reserve(self.network, self.scenario, node)
+                rows.append(
+                    {"target": f"depot {node}", "kind": "depot", "node": node, "at": node, "dv_m_s": r.dv_m_s,
+                     "reserve_kg": r.kg(option.mass_fraction * depot.capacity_kg), "status": "ready"}
+                )  # fmt: skip
+        return rows
+
+    def disposal_summary(self) -> dict[str, float]:
+        """Counts of :meth:`disposal_plan`: ready (or flying home first), lost, and the reserve kept (kg)."""
+        rows = self.disposal_plan()
+        held = [r for r in rows if r["status"] != "lost"]
+        return {
+            "ready": len(held),
+            "lost": len(rows) - len(held),
+            "reserve_kg": sum(r["reserve_kg"] for r in held),
+        }
+
     def summary(self) -> dict[str, Any]:
         """Figures of the run so far (JSON-ready)."""
         launches = sum(p.launches for p in self.agents_by_type[LaunchProvider])
@@ -1153,6 +1208,7 @@ class CislinkModel(mesa.Model):
             "alarms": sum(1 for e in self.events if e["alarm"]),
             "planner_fallbacks": sum(1 for e in self.events if e["kind"] == "planner_fallback"),
             "replans_in_month": sum(1 for r in self.plan_rows if r.get("trigger", "month start") != "month start"),
+            "disposal": self.disposal_summary(),
         }
 
     @property

@@ -367,6 +367,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
         return STOPPED_EXIT if stopped else 0
+    disposal = summary["disposal"]
     rows = [
         ("months", f"{summary['months']}"),
         ("policy / seed", f"{summary['policy']} / {summary['seed']}"),
@@ -383,6 +384,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ("tolls", f"${summary['tolls_usd']:,.0f}"),
         ("alarms (planner fallbacks)", f"{summary['alarms']} ({summary['planner_fallbacks']})"),
         ("re-plans within a month", f"{summary['replans_in_month']}"),
+        ("disposal ready (lost)", f"{disposal['ready']} ({disposal['lost']}); "
+         f"reserve {disposal['reserve_kg']:,.0f} kg"),
         ("mass balance error kg", f"{summary['mass_balance_error_kg']:.3g}"),
         ("wall s (planning, agents)", f"{timing['wall_seconds']:.1f} ({timing['planning_seconds']:.1f}, "
          f"{timing['stepping_seconds']:.1f})"),

@@ -25,4 +25,5 @@ SENSITIVITY = ("none", "isru", "tugs", "tugs+depots", "isru+tugs", "isru+depots"
 #: subset solve it once. 6: a subset with depots and a tug also solves each period with its depots held
 #: (beside its MIP), and the subset with every programme of the case gets two shares of the time.
 #: 7: those periods are solved with the plan's fleets held as well, then with one more tug.
-MODEL_REVISION = 7
+#: 8: vehicles and depots keep (and launch) the propellant for their end-of-mission disposal.
+MODEL_REVISION = 8

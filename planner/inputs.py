@@ -178,6 +178,8 @@ class Inputs:
     vehicle_home: dict[str, str] = field(default_factory=dict)  # type -> node every month's tour passes
     isru_same_month_share: float = 1.0  # share of a month's ISRU output usable in that month (the rest: next step)
     vehicle_busy_days: dict[str, float] = field(default_factory=dict)  # type -> vehicle-days of step 0 taken already
+    vehicle_disposal_kg: dict[str, float] = field(default_factory=dict)  # type -> disposal reserve (in empty_kg)
+    depot_launch_kg_per_kg: dict[str, float] = field(default_factory=dict)  # node -> dry mass + reserve per kg capacity
 
     # ---- derived indexes (filled in __post_init__) --------------------------------------------
     arcs_out: dict[str, list[VehicleArc]] = field(default_factory=dict)
@@ -363,6 +365,8 @@ def build_inputs(
     ``mars_from_month`` drops the Mars missions of earlier months (a re-plan later in the month of a
     departure that has left).
     """
+    from cislink.orbits.disposal import depot_dry_factor, vehicle_reserve_kg
+
     bad = sorted(set(allowed) - set(INFRASTRUCTURE_KINDS))
     if bad:
         raise PlannerError(f"unknown infrastructure {', '.join(bad)}; allowed: {', '.join(INFRASTRUCTURE_KINDS)}")
@@ -418,6 +422,8 @@ def build_inputs(
     max_fleet: dict[str, int] = {}
     notes: list[str] = []
     tug_name = infra.tug.vehicle if infra.tug is not None else None
+    # the end-of-mission disposal reserve rides as dry mass and is not in the usable tank (orbits.disposal)
+    reserve = {v.name: vehicle_reserve_kg(network, v) for v in scenario.vehicles}
     for v in scenario.vehicles:
         if v.role == "tug":
             if v.name != tug_name or "tug" not in allowed:
@@ -446,7 +452,8 @@ def build_inputs(
             if leg > DAYS_PER_MONTH:
                 continue
             k = math.expm1(a.dv_total_m_s / ve)
-            tank_payload = v.propellant_kg / k - v.empty_kg if k > 0 else math.inf
+            usable, carried = v.propellant_kg - reserve[v.name], v.empty_kg + reserve[v.name]
+            tank_payload = usable / k - carried if k > 0 else math.inf
             if tank_payload < 0:
                 notes.append(f"{v.name} cannot fly {a.origin}->{a.destination} even empty ({a.dv_total_m_s:.0f} m/s)")
                 continue
@@ -455,9 +462,9 @@ def build_inputs(
             vehicles.append(v.name)
             vehicle_arcs.extend(arcs)
     role = {v.name: v.role for v in scenario.vehicles}
-    empty = {v.name: v.empty_kg for v in scenario.vehicles}
+    empty = {v.name: v.empty_kg + reserve[v.name] for v in scenario.vehicles}
     payload = {v.name: v.payload_kg for v in scenario.vehicles}
-    tank = {v.name: v.propellant_kg for v in scenario.vehicles}
+    tank = {v.name: v.propellant_kg - reserve[v.name] for v in scenario.vehicles}
     vmix = {v: mixture(scenario, next(x for x in scenario.vehicles if x.name == v).propellant_type) for v in vehicles}
 
     # ---- demand (eq 4, Table 5) ---------------------------------------------------------------
@@ -594,6 +601,8 @@ def build_inputs(
         mars_need=mars_need,
         mars_nodes=mars_nodes,
         infra_price_per_kg=price_per_kg,
+        vehicle_disposal_kg=reserve,
+        depot_launch_kg_per_kg={n: depot_dry_factor(network, scenario, n) for n in depot_nodes},
         shortfall_penalty_usd_per_kg=scenario.planner.shortfall_penalty_usd_per_kg,
         terminal_value=terminal,
         fixed_cost_share=fixed_cost_share,

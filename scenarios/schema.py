@@ -170,6 +170,10 @@ class DepotOption(_Model):
     max_storage_months: Annotated[int, Field(ge=1)] = 6
     ddte_usd: NonNegFloat
     operations_usd_per_year: NonNegFloat = 0.0
+    disposal_isp_s: PositiveFloat = Field(
+        default=320.0,
+        description="Specific impulse of the depot's thrusters for its end-of-mission disposal (ISO 24113), s.",
+    )
     cost_source: str = ""
 
 

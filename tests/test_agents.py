@@ -838,3 +838,36 @@ def test_a_runs_first_months_are_the_same_whatever_its_length() -> None:
     a = short.datacollector.get_model_vars_dataframe()
     b = long.datacollector.get_model_vars_dataframe()
     assert len(a) > 50 and a.equals(b)
+
+
+def test_vehicles_and_depots_keep_their_disposal_reserve_until_lost() -> None:
+    # ISO 24113: the tug carries the propellant to dispose of itself from its base on every leg (it
+    # is not in the usable tank), the depot keeps its own; what is destroyed in service is left as debris
+    m = demo_model(months=1, random_disruptions=False)
+    m.step()
+    spec = next(v for v in DEMO.vehicles if v.name == "tug")
+    tug = next(v for v in m.vehicles if v.vehicle_type == "tug")
+    base_dv = NETWORK.node(spec.nodes[0] if spec.nodes else "leo").disposal_dv_m_s
+    reserve = spec.empty_kg * math.expm1(base_dv / (spec.isp_s * 9.80665))
+    assert reserve > 1.0
+    assert tug.disposal_kg == pytest.approx(reserve)
+    assert tug.empty_kg == pytest.approx(spec.empty_kg + reserve)
+    assert tug.tank_kg == pytest.approx(spec.propellant_kg - reserve)
+    plan = {r["target"]: r for r in m.disposal_plan()}
+    assert plan[tug.name]["status"] in ("ready", "flies home first") and plan[tug.name]["reserve_kg"] == pytest.approx(
+        reserve
+    )
+    depot = plan["depot nrho"]
+    assert depot["status"] == "ready" and depot["dv_m_s"] == NETWORK.node("nrho").disposal_dv_m_s
+    assert depot["reserve_kg"] == pytest.approx(0.25 * 5_000.0 * math.expm1(depot["dv_m_s"] / (320.0 * 9.80665)))
+    assert m.summary()["disposal"] == {
+        "ready": 2,
+        "lost": 0,
+        "reserve_kg": pytest.approx(reserve + depot["reserve_kg"]),
+    }
+    m.inject("vehicle_loss", tug.name)
+    m.inject("depot_loss", "nrho")
+    m.step()
+    plan = {r["target"]: r for r in m.disposal_plan()}
+    assert plan[tug.name]["status"] == "lost" and plan["depot nrho"]["status"] == "lost"
+    assert m.summary()["disposal"] == {"ready": 0, "lost": 2, "reserve_kg": 0.0}

@@ -110,11 +110,14 @@ def test_tug_propellant_is_the_rocket_equation_drawn_at_departure(demo, demo_net
     no_fh = demo.model_copy(update={"launch_vehicles": [lv for lv in demo.launch_vehicles if lv.name == "falcon_9"]})
     _m, _inp, plan = solve(no_fh, demo_net, 6, allowed=frozenset({"tug"}), required=frozenset({"tug"}))
     tug = next(v for v in demo.vehicles if v.name == "tug")
+    # the disposal reserve rides as dry mass on every trip and is not in the usable tank
+    reserve = tug.empty_kg * math.expm1(demo_net.node(tug.nodes[0]).disposal_dv_m_s / (tug.isp_s * 9.80665))
+    assert reserve > 1.0
     for r in plan.trips.itertuples():
         arc = demo_net.arc(r.origin, r.destination)
         k = math.expm1(arc.dv_total_m_s / (tug.isp_s * 9.80665))
-        assert r.propellant_kg == pytest.approx(k * (tug.empty_kg * r.trips + r.cargo_kg), rel=1e-9)
-        assert r.propellant_kg <= tug.propellant_kg * r.trips + 1e-6
+        assert r.propellant_kg == pytest.approx(k * ((tug.empty_kg + reserve) * r.trips + r.cargo_kg), rel=1e-9)
+        assert r.propellant_kg <= (tug.propellant_kg - reserve) * r.trips + 1e-6
         assert r.cargo_kg <= (tug.payload_kg + tug.propellant_kg) * r.trips
 
 
@@ -1246,3 +1249,26 @@ def test_a_plan_left_short_is_checked_by_a_resolve_that_looks_only_for_cheaper_p
     assert info.objective_usd < short_cost
     assert sum(v.value for v in m.shortfall.values()) < 1e-6
     assert any(round(v.value) > 0 for v in m.launches.values())
+
+
+def test_infrastructure_launched_carries_its_disposal_reserve(demo, demo_net) -> None:
+    # ISO 24113: a tug keeps the propellant to dispose of itself from its base, a depot from its node;
+    # both are launched with them at the infrastructure price
+    design = Design(depots={"nrho": 5_000.0}, isru_kg_per_year=0.0, fleets={"tug": 1})
+    _m, inp, plan = solve(demo, demo_net, 3, design=design)
+    tug = next(v for v in demo.vehicles if v.name == "tug")
+    g = 9.80665
+    reserve = tug.empty_kg * math.expm1(demo_net.node(tug.nodes[0]).disposal_dv_m_s / (tug.isp_s * g))
+    assert inp.vehicle_disposal_kg["tug"] == pytest.approx(reserve)
+    option = demo.infrastructure.depot
+    launched = 0.0
+    for n, q in design.depots.items():
+        dry = option.mass_fraction * q
+        launched += (
+            inp.infra_price_per_kg[n]
+            * dry
+            * (1.0 + math.expm1(demo_net.node(n).disposal_dv_m_s / (option.disposal_isp_s * g)))
+        )
+    home = tug.nodes[0]
+    launched += inp.infra_price_per_kg[home] * (tug.empty_kg + reserve)
+    assert plan.costs_usd["infrastructure_launch"] == pytest.approx(launched, rel=1e-6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -64,3 +65,20 @@ def test_disposal_delta_v_per_node(network) -> None:
     assert 20 < network.node("leo").disposal_dv_m_s < 80  # perigee to 50 km from 200 km
     assert network.node("geo").disposal_dv_m_s == pytest.approx(10.9, abs=0.5)  # +300 km re-orbit
     assert network.node("earth").disposal_dv_m_s == 0.0
+
+
+def test_disposal_reserve_is_set_by_the_base_node(network) -> None:
+    from cislink.orbits.disposal import depot_dry_factor, vehicle_reserve
+    from cislink.scenarios import load
+
+    sc = load("reference-2035")
+    tug = next(v for v in sc.vehicles if v.role == "tug")
+    lander = next(v for v in sc.vehicles if v.role == "lander")
+    mtv = next(v for v in sc.vehicles if v.role == "mars_transfer")
+    r = vehicle_reserve(network, tug)
+    assert r.node == tug.nodes[0] == "leo" and r.dv_m_s == network.node("leo").disposal_dv_m_s
+    assert r.kg(tug.empty_kg) == pytest.approx(tug.empty_kg * math.expm1(r.dv_m_s / (tug.isp_s * 9.80665)))
+    assert 10 < r.kg(tug.empty_kg) < 50  # 2,165 kg through ~45 m/s at 445 s
+    assert vehicle_reserve(network, lander).kg(lander.empty_kg) == 0.0  # based on the surface
+    assert vehicle_reserve(network, mtv).kg(mtv.empty_kg) == 0.0  # the campaign's vehicle, not the network's
+    assert depot_dry_factor(network, sc, "eml2") > depot_dry_factor(network, sc, "leo") > 0.25

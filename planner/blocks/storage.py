@@ -6,10 +6,11 @@ cost of its own, so letting it keep food or storable propellant too would be a f
 Moon. Elsewhere stock may only fall from what the initial state puts there.
 
 Each month the stock carried over keeps ``(1 - boil-off per day)^days`` of itself (cryogenic
-commodities only). A depot exists or not (binary, one per allowed node); its
-capacity is sized (eq 17, all commodities together) and its mass, ``mass_fraction * capacity``, is
-launched at the infrastructure price (eq 33). The depot programme's DDTE is paid once if any depot
-is built (eq 32); operations cost per depot-year.
+commodities only). A depot exists or not (binary, one per allowed node); its capacity is sized
+(eq 17, all commodities together) and its mass, ``mass_fraction * capacity``, is launched with the
+propellant for its end-of-mission disposal (``orbits.disposal``) at the infrastructure price
+(eq 33). The depot programme's DDTE is paid once if any depot is built (eq 32); operations cost per
+depot-year.
 
 Storage limit (eq 16). Stock at a node may not exceed what entered that node in the last A months
 (A = ``max_storage_months``): first in, first out, nothing older than A months. Eq 16 as written can
@@ -168,5 +169,6 @@ def define_storage(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
         m.depot_any = pyo.Constraint(expr=linear([(1.0, m.depot_built[n]) for n in dep]) >= 1.0)
     ctx.cost("ddte", share * option.ddte_usd, m.depot_program)
     for n in dep:
-        ctx.cost("infrastructure_launch", share * inp.infra_price_per_kg[n] * option.mass_fraction, m.depot_capacity[n])
+        launched = inp.depot_launch_kg_per_kg.get(n, option.mass_fraction)  # dry mass and disposal reserve
+        ctx.cost("infrastructure_launch", share * inp.infra_price_per_kg[n] * launched, m.depot_capacity[n])
         ctx.cost("operations", share * option.operations_usd_per_year * inp.years, m.depot_built[n])

@@ -5,7 +5,9 @@ carry. Propellant for the trips is the rocket equation, linear in payload for a 
 
     P = k_a * (m_empty * trips + cargo),     k_a = exp(dv_a / (Isp g0)) - 1
 
-where ``dv_a`` includes the orbit network's debris margin. (The study's eq 7 writes
+where ``dv_a`` includes the orbit network's debris margin and ``m_empty`` the propellant the vehicle
+keeps for its end-of-mission disposal (``orbits.disposal``: carried on every leg, never burned in
+operations, and not part of the usable ``tank``). (The study's eq 7 writes
 ``(m_e + m_p) e^{dv/v_e} - m_e``; the rocket equation for a vehicle arriving with dry mass
 ``m_e + m_p`` is the form above.) The propellant is drawn from the departure node in the vehicle's
 propellant mixture.
@@ -37,7 +39,7 @@ home, so the month's legs are a tour the fleet is on rather than a cycle elsewhe
 have to fly to.
 
 The fleet size is an integer decision; tugs carry a DDTE cost when any is built, and every
-vehicle's empty mass is launched at the infrastructure price (eq 33).
+vehicle's empty mass, with its disposal reserve, is launched at the infrastructure price (eq 33).
 """
 
 from __future__ import annotations
@@ -178,12 +180,12 @@ def cargo_limit_kg(inp: Inputs, va: VehicleArc) -> float:
 def fleet_costs_usd(inp: Inputs, vehicle: str) -> dict[str, float]:
     """What one more vehicle of a type costs over the horizon, by cost term.
 
-    Its empty mass launched to its first node with an infrastructure price (eq 33), and for tugs the
-    operations cost per tug-year.
+    Its empty mass and disposal reserve launched to its first node with an infrastructure price
+    (eq 33), and for tugs the operations cost per tug-year.
     """
     spec = next(x for x in inp.scenario.vehicles if x.name == vehicle)
     home = next((n for n in (spec.nodes or inp.nodes) if n in inp.infra_price_per_kg), inp.nodes[0])
-    out = {"infrastructure_launch": inp.infra_price_per_kg[home] * spec.empty_kg}
+    out = {"infrastructure_launch": inp.infra_price_per_kg[home] * inp.vehicle_empty_kg[vehicle]}
     tug = inp.scenario.infrastructure.tug
     if spec.role == "tug" and tug is not None:
         out["operations"] = tug.operations_usd_per_year * inp.years
