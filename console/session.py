@@ -107,7 +107,7 @@ class View:
 
 
 def infrastructure_status(m: CislinkModel) -> tuple[tuple[str, Severity], ...]:
-    """The ISRU plant's state and output and each command relay's, for one line under the map."""
+    """The ISRU plant's state and output, each command relay's, and who can still be disposed of, for one line."""
     parts: list[tuple[str, Severity]] = []
 
     def until(day: int) -> str:
@@ -125,6 +125,11 @@ def infrastructure_status(m: CislinkModel) -> tuple[tuple[str, Severity], ...]:
         sev = Severity.WARNING if down else Severity.OK
         parts.append((f"relays {len(m.relays) - len(down)} of {len(m.relays)} up", sev))
     parts.extend((f"{r.name} out until {until(r.out_until)}", Severity.WARNING) for r in down)
+    disposal = m.disposal_plan()
+    if disposal:  # ISO 24113: what holds its disposal reserve, and what was lost in service (left as debris)
+        lost = [r["target"] for r in disposal if r["status"] == "lost"]
+        text = f"disposal ready {len(disposal) - len(lost)} of {len(disposal)}"
+        parts.append((text + (f" ({', '.join(lost)} lost)" if lost else ""), Severity.WARNING if lost else Severity.OK))
     return tuple(parts)
 
 

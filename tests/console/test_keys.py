@@ -121,6 +121,9 @@ async def test_every_disruption_type_through_the_form_raises_its_alarm(tmp_path,
         assert f"relays {relays - 1} of {relays} up" in status
         out = form.targets["relay_outage"][0]  # a relay's node
         assert any(f"{r.name} out until" in status for r in ref.relays if out in (r.name, r.node))
+        # and what was destroyed in service, so can no longer be disposed of (ISO 24113)
+        lost = form.targets["vehicle_loss"][0]
+        assert "disposal ready 1 of 3 (" in status and "depot nrho" in status and lost in status, status
 
 
 async def test_the_form_names_what_is_wrong_and_keeps_the_input(app: CislinkApp, settle) -> None:
