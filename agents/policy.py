@@ -61,10 +61,12 @@ def case_for(policy: PolicyDef) -> str:
 def _cache_path(scenario: Scenario, case: str) -> Path:
     from cislink.orbits.network import cache_dir
 
-    # how re-plans are solved and how the simulation runs do not change the design: they do not key it
+    # how re-plans are solved, how the simulation runs and what disrupts it do not change the design
+    # (the study plans no disruptions): they do not key it, so a wargame's disruptions file keeps it
     dump = scenario.model_dump(mode="json")
     dump["planner"] = {k: v for k, v in dump["planner"].items() if not k.startswith("window_")}
-    del dump["simulation"]
+    for key in ("simulation", "disruptions", "disruption_rates"):
+        del dump[key]
     text = json.dumps([dump, case, __version__, MODEL_REVISION], sort_keys=True)
     return cache_dir() / "designs" / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
 

@@ -625,6 +625,7 @@ def test_a_shipped_design_is_used_without_a_study_and_an_edited_scenario_is_size
 ) -> None:
     import cislink.planner.study as study
     from cislink.agents.policy import bundled_design_path, design_for_policy, policy_def
+    from cislink.scenarios.schema import Disruption
 
     monkeypatch.setenv("CISLINK_CACHE_DIR", str(tmp_path))
     ref = load("reference-2035")
@@ -642,6 +643,11 @@ def test_a_shipped_design_is_used_without_a_study_and_an_edited_scenario_is_size
     assert design.to_dict() == {k: shipped[k] for k in ("depots", "isru_kg_per_year", "fleets")}
     assert costs == shipped["costs_usd"] and costs["ddte"] > 0
     assert not (tmp_path / "designs").exists()  # nothing sized, nothing cached
+    # scripted disruptions (a wargame's --disruptions file) and their rates do not change the design
+    rates = ref.disruption_rates.model_copy(update={"depot_loss_per_year": 0.5})
+    embargo = Disruption(kind="embargo", target="spacex", start=dt.date(2036, 1, 1), duration_days=30)
+    disrupted = ref.model_copy(update={"disruptions": [*ref.disruptions, embargo], "disruption_rates": rates})
+    assert design_for_policy(disrupted, network, policy_def(disrupted, "sovereign"))[0] == design
     planner = ref.planner.model_copy(update={"mip_gap": 0.02})
     dearer = ref.model_copy(update={"planner": planner})
     with pytest.raises(SizedError):

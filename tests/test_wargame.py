@@ -173,6 +173,19 @@ def test_disruptions_file_applies_to_every_run(tmp_path) -> None:
     assert len(runs) == 2 and (runs["earth_launches"] == 0).all()  # the only provider is embargoed
 
 
+def test_assets_lost_in_service_are_counted_per_run(tmp_path) -> None:
+    # a vehicle destroyed in service can no longer be disposed of (ISO 24113): planners see how often
+    extra = tmp_path / "loss.toml"
+    extra.write_text('[[disruptions]]\nkind = "vehicle_loss"\ntarget = "tug"\nstart = 2035-01-10\n')
+    out = tmp_path / "wg"
+    # the quick demo's sovereign design builds nothing; the reference scenario's (shipped) has a tug
+    args = ["wargame", "reference-2035", "--runs", "1", "--months", "1", "--policies", "sovereign", "--out", str(out)]
+    assert main([*args, "--disruptions", str(extra)]) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert (runs["assets_lost"] == 1).all()
+    assert "| assets lost (left as debris) | sovereign | 1" in (out / "report.md").read_text()
+
+
 def test_a_sweep_beside_another_cluster_prints_no_port_warning(tmp_path) -> None:
     # Dask's default HTTP port may be held by another sweep or a notebook's cluster; a sweep must
     # not warn about it in the user's terminal

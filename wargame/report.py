@@ -21,6 +21,7 @@ FIGURES = (
     ("earth_launches", "Earth launches", 1.0),
     ("launched_kg", "mass from Earth, t", 1e-3),
     ("tolls_usd", "tolls, $M", 1e-6),
+    ("assets_lost", "assets lost (left as debris)", 1.0),
 )
 
 

@@ -34,7 +34,7 @@ RETRIES = 3
 RUN_COLUMNS = (
     "policy", "run", "seed", "months", "total_cost_usd", "investment_usd", "cost_spread_usd", "shortfall_kg",
     "station_days_short", "earth_launches", "launched_kg", "launch_failures", "tolls_usd", "delivered_kg", "lost_kg",
-    "planner_fallbacks", "replans_in_month", "mass_balance_error_kg",
+    "assets_lost", "planner_fallbacks", "replans_in_month", "mass_balance_error_kg",
 )  # fmt: skip
 
 
@@ -65,6 +65,7 @@ def run_one(
     summary = run_model(model, None)
     row = {k: summary[k] for k in RUN_COLUMNS if k in summary}
     row.update(policy=policy, run=run, seed=seed + run, months=months)
+    row["assets_lost"] = summary["disposal"]["lost"]  # vehicles and depots destroyed in service: left as debris
     row["stations"] = [
         {"station": c.name, "shortfall_kg": c.short_kg, "days_short": c.days_short}
         for c in model.customers
