@@ -197,7 +197,7 @@ def write_report(rows: list[dict[str, Any]], policies: list[str], out: Path, met
             f"## Paired differences against {policies[0]} (same future, policy minus {policies[0]})",
             "",
             "`better in` is the share of futures in which the policy did better (lower cost, shortfall,",
-            "days short, launches and mass from Earth; higher tolls).",
+            "days short, launches, mass from Earth and assets lost; higher tolls).",
             "",
             _md(paired),
             "",
