@@ -27,6 +27,7 @@ LEO gains 1.4%, at a libration orbit 4.6%.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cislink.orbits.network import Network
@@ -91,3 +92,18 @@ def depot_dry_factor(network: Network, scenario: Scenario, node: str) -> float:
     if option is None:
         return 0.0
     return option.mass_fraction * (1.0 + depot_reserve(network, scenario, node).kg_per_dry_kg)
+
+
+def design_reserves_kg(
+    network: Network, scenario: Scenario, depots: Mapping[str, float], fleets: Mapping[str, int]
+) -> dict[str, float]:
+    """The disposal reserve of each vehicle type built (per vehicle) and of each depot, kg."""
+    out: dict[str, float] = {}
+    for spec in scenario.vehicles:
+        if fleets.get(spec.name, 0) > 0 and spec.role in OPERATED_ROLES:
+            out[spec.name] = vehicle_reserve_kg(network, spec)
+    option = scenario.infrastructure.depot
+    for node, capacity_kg in sorted(depots.items()):
+        if option is not None and capacity_kg > 0:
+            out[f"depot {node}"] = depot_reserve(network, scenario, node).kg(option.mass_fraction * capacity_kg)
+    return out

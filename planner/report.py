@@ -37,6 +37,7 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
         ("fleets", ", ".join(f"{k} {v}" for k, v in s["fleets"].items()) or "-"),
         ("tug locations", ", ".join(s["tug_locations"]) or "-"),
         ("Mars vehicle node", ", ".join(s["mars_vehicle_nodes"]) or "-"),
+        ("disposal reserves", _reserves(s)),
         ("shortfall", f"{s['shortfall_kg']:,.0f} kg"),
         *_all_built_row(s),
         ("solver", f"{s['solver']} ({s['status']})"),
@@ -45,6 +46,17 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
         ("build / solve", f"{s['build_seconds']:.2f} s / {s['solve_seconds']:.1f} s"),
     ]
     return rows
+
+
+def _reserves(s: dict[str, Any]) -> str:
+    """The end-of-mission disposal reserves (ISO 24113) of what the plan builds: per vehicle, per depot."""
+    fleets = s.get("fleets", {})
+    parts = [
+        f"{k} {v:,.0f} kg" + (" each" if fleets.get(k, 0) > 1 else "")
+        for k, v in s.get("disposal_reserve_kg", {}).items()
+        if v > 0.5  # a lander based on a surface needs none
+    ]
+    return ", ".join(parts) or "-"
 
 
 def _stopped_note(s: dict[str, Any]) -> str:

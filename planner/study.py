@@ -113,6 +113,8 @@ class StudyResult:
     plan: Plan
     subsets: list[SubsetResult] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
+    #: end-of-mission disposal reserve of each vehicle type built (per vehicle) and depot, kg
+    disposal_reserve_kg: dict[str, float] = field(default_factory=dict)
 
     @property
     def all_built(self) -> SubsetResult | None:
@@ -143,6 +145,7 @@ class StudyResult:
         )
         limiting = min(self.subsets, key=lambda r: r.bound_usd, default=None)
         out["bound_set_by"] = None if limiting is None else list(limiting.programmes)
+        out["disposal_reserve_kg"] = {k: round(v, 1) for k, v in self.disposal_reserve_kg.items()}
         out["segments"] = [
             {"start_month": s.start_month, "months": s.months, "weight": s.weight} for s in self.segments
         ]
@@ -787,7 +790,7 @@ def run_study(
     """Best infrastructure and operations over the scenario's horizon for one ``--infrastructure`` case."""
     settings = settings or SolverSettings.from_scenario(scenario)
     solved = solve_subsets(scenario, network, subsets_needed(scenario, (case,)), settings, progress)
-    return combine(case, solved, settings, representative_segments(scenario)[0])
+    return _with_reserves(combine(case, solved, settings, representative_segments(scenario)[0]), scenario, network)
 
 
 def run_sensitivity(
@@ -801,4 +804,13 @@ def run_sensitivity(
     settings = settings or SolverSettings.from_scenario(scenario)
     solved = solve_subsets(scenario, network, subsets_needed(scenario, cases), settings, progress)
     segments = representative_segments(scenario)[0]
-    return [combine(c, solved, settings, segments) for c in cases]
+    return [_with_reserves(combine(c, solved, settings, segments), scenario, network) for c in cases]
+
+
+def _with_reserves(result: StudyResult, scenario: Scenario, network: Network) -> StudyResult:
+    """``result`` with the disposal reserves of the infrastructure its plan builds."""
+    from cislink.orbits.disposal import design_reserves_kg
+
+    design = result.plan.design
+    result.disposal_reserve_kg = design_reserves_kg(network, scenario, design.depots, design.fleets)
+    return result

@@ -1272,3 +1272,17 @@ def test_infrastructure_launched_carries_its_disposal_reserve(demo, demo_net) ->
     home = tug.nodes[0]
     launched += inp.infra_price_per_kg[home] * (tug.empty_kg + reserve)
     assert plan.costs_usd["infrastructure_launch"] == pytest.approx(launched, rel=1e-6)
+
+
+def test_the_study_reports_the_disposal_reserves_of_what_it_builds(network) -> None:
+    from cislink.orbits.disposal import design_reserves_kg
+    from cislink.planner.report import _reserves
+
+    sc = load("reference-2035")
+    r = design_reserves_kg(network, sc, {"leo": 50_000.0, "geo": 0.0}, {"tug": 2, "lander": 1})
+    assert set(r) == {"tug", "lander", "depot leo"}  # a depot not built has none
+    leo = network.node("leo").disposal_dv_m_s
+    assert r["depot leo"] == pytest.approx(0.25 * 50_000.0 * math.expm1(leo / (320.0 * 9.80665)))
+    assert r["lander"] == 0.0  # based on the lunar surface
+    text = _reserves({"fleets": {"tug": 2, "lander": 1}, "disposal_reserve_kg": r})
+    assert text == f"tug {r['tug']:,.0f} kg each, depot leo {r['depot leo']:,.0f} kg"
