@@ -669,6 +669,11 @@ class CislinkModel(mesa.Model):
         self.max_balance_error_kg = max(self.max_balance_error_kg, abs(err))
         # a re-plan within the day counts as planning, not as the agents' stepping
         self.stepping_seconds += time.perf_counter() - t0 - (self.planning_seconds - planned0)
+        if (
+            self.day + 1 == self.month_start_day + self.month_days
+            and self.month == self.scenario.planner.horizon_months - 1
+        ):
+            self._end_of_mission()  # on the horizon's last day
         self.day += 1
         if self.day == self.month_start_day + self.month_days and self.month == self.months - 1:
             self.running = False
@@ -1159,6 +1164,21 @@ class CislinkModel(mesa.Model):
                      "reserve_kg": r.kg(option.mass_fraction * depot.capacity_kg), "status": "ready"}
                 )  # fmt: skip
         return rows
+
+    def _end_of_mission(self) -> None:
+        """The scenario's horizon is over: every vehicle and depot still in service is disposed of."""
+        for r in self.disposal_plan():
+            if r["status"] == "lost":
+                continue  # its loss was logged when it happened
+            if r["dv_m_s"] > 0:
+                how = (
+                    f"disposed of from {r['node']}: {r['dv_m_s']:,.0f} m/s on {r['reserve_kg']:,.0f} kg of its reserve"
+                )
+            else:
+                how = f"stays at {r['node'] or r['at']}, on a surface (no disposal burn)"
+            if r["status"] == "flies home first":
+                how = f"flies home to {r['node']} (at {r['at']}), then {how}"
+            self.log_event("disposal", r["target"], detail=f"end of mission: {how}")
 
     def disposal_summary(self) -> dict[str, float]:
         """Counts of :meth:`disposal_plan`: ready (or flying home first), lost, and the reserve kept (kg)."""

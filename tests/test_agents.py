@@ -877,3 +877,18 @@ def test_vehicles_and_depots_keep_their_disposal_reserve_until_lost() -> None:
     plan = {r["target"]: r for r in m.disposal_plan()}
     assert plan[tug.name]["status"] == "lost" and plan["depot nrho"]["status"] == "lost"
     assert m.summary()["disposal"] == {"ready": 0, "lost": 2, "reserve_kg": 0.0}
+
+
+def test_at_the_end_of_the_horizon_every_asset_in_service_is_disposed_of() -> None:
+    planner = DEMO.planner.model_copy(update={"horizon_months": 2, "window_months": 2})
+    scenario = DEMO.model_copy(update={"planner": planner})
+    m = CislinkModel(scenario, "sovereign", 7, network=NETWORK, design=DESIGN, months=2, random_disruptions=False)
+    while not m.month_complete or m.month < 0:
+        m.step()
+    assert not any(e["kind"] == "disposal" for e in m.events)  # not before the horizon's end
+    while m.running:
+        m.step()
+    ends = {e["target"]: e["detail"] for e in m.events if e["kind"] == "disposal"}
+    assert set(ends) == {"tug-1", "depot nrho"}
+    assert "disposed of from nrho" in ends["depot nrho"] and "m/s on" in ends["depot nrho"]
+    assert not any(e["alarm"] for e in m.events if e["kind"] == "disposal")
