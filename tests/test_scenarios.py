@@ -121,6 +121,7 @@ def test_wrong_type() -> None:
         ("crew = 7", "crew = -7", "stations[2].crew"),
         ("empty_kg = 2_165", "empty_kg = 0", "vehicles[0].empty_kg"),
         ("price_usd = 97_000_000", "price_usd = -1", "launch_vehicles[1].price_usd"),
+        ("disposal_isp_s = 320", "disposal_isp_s = 0", "infrastructure.depot.disposal_isp_s"),
     ],
 )
 def test_negative_or_zero_where_positive_needed(old: str, new: str, path: str) -> None:
