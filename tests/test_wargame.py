@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -163,26 +164,28 @@ def test_bad_arguments_exit_2(tmp_path, capsys) -> None:
     assert exc.value.code == 2
 
 
-def test_disruptions_file_applies_to_every_run(tmp_path) -> None:
-    extra = tmp_path / "embargo.toml"
-    extra.write_text('[[disruptions]]\nkind = "embargo"\ntarget = "spacex"\nstart = 2035-01-01\nduration_days = 90\n')
+def sweep_with(tmp_path, disruption: str, scenario: str, runs: int, months: int) -> Path:
+    """A sovereign sweep with one scripted disruption (TOML lines) in a ``--disruptions`` file; its folder."""
+    extra = tmp_path / "extra.toml"
+    extra.write_text(f"[[disruptions]]\n{disruption}\n")
     out = tmp_path / "wg"
-    args = ["wargame", "quick-demo", "--runs", "2", "--months", "2", "--policies", "sovereign", "--out", str(out)]
-    assert main([*args, "--disruptions", str(extra)]) == 0
-    runs = pd.read_parquet(out / "runs.parquet")
+    args = ["wargame", scenario, "--runs", str(runs), "--months", str(months), "--policies", "sovereign"]
+    assert main([*args, "--out", str(out), "--disruptions", str(extra)]) == 0
+    return out
+
+
+def test_disruptions_file_applies_to_every_run(tmp_path) -> None:
+    embargo = 'kind = "embargo"\ntarget = "spacex"\nstart = 2035-01-01\nduration_days = 90'
+    runs = pd.read_parquet(sweep_with(tmp_path, embargo, "quick-demo", 2, 2) / "runs.parquet")
     assert len(runs) == 2 and (runs["earth_launches"] == 0).all()  # the only provider is embargoed
 
 
 def test_assets_lost_in_service_are_counted_per_run(tmp_path) -> None:
-    # a vehicle destroyed in service can no longer be disposed of (ISO 24113): planners see how often
-    extra = tmp_path / "loss.toml"
-    extra.write_text('[[disruptions]]\nkind = "vehicle_loss"\ntarget = "tug"\nstart = 2035-01-10\n')
-    out = tmp_path / "wg"
-    # the quick demo's sovereign design builds nothing; the reference scenario's (shipped) has a tug
-    args = ["wargame", "reference-2035", "--runs", "1", "--months", "1", "--policies", "sovereign", "--out", str(out)]
-    assert main([*args, "--disruptions", str(extra)]) == 0
-    runs = pd.read_parquet(out / "runs.parquet")
-    assert (runs["assets_lost"] == 1).all()
+    # a vehicle destroyed in service can no longer be disposed of (ISO 24113): planners see how often;
+    # the quick demo's sovereign design builds nothing, the reference scenario's (shipped) has a tug
+    loss = 'kind = "vehicle_loss"\ntarget = "tug"\nstart = 2035-01-10'
+    out = sweep_with(tmp_path, loss, "reference-2035", 1, 1)
+    assert (pd.read_parquet(out / "runs.parquet")["assets_lost"] == 1).all()
     assert "| assets lost (left as debris) | sovereign | 1" in (out / "report.md").read_text()
 
 
