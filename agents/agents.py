@@ -331,6 +331,8 @@ class Vehicle(mesa.Agent):
             return
         cargo = {c: kg * shrink for c, kg in cargo.items() if kg * shrink > 1e-6}
         back = self._way_back_kg(leg.destination)
+        if back and m.supplied_without_vehicles(leg.destination):
+            back = self._way_back_spared(back, leg, stock, cargo, k_min)
         room = self._room_with_way_back(back, stock, cargo, k_min, k_total)
         if room < 0.0 or (room < 1.0 and early()):
             # only a vehicle brings propellant there and the way back does not fit yet: do not go
@@ -374,6 +376,31 @@ class Vehicle(mesa.Agent):
         self.node = ""
         if m.rng.random() > self.reliability:
             m.lose_vehicle(self, "failure in flight")
+
+    def _way_back_spared(
+        self, back: dict[str, float], leg: Leg, stock: dict[str, float], cargo: dict[str, float], k: float
+    ) -> dict[str, float]:
+        """``back`` cut to what the origin's stock spares once the month's other vehicles' legs from there are served.
+
+        Where a launch can bring propellant, a vehicle without its way back waits there for it;
+        taking it here could take what another vehicle's planned leg needs: a tug that took 2.8 t
+        of lunar-orbit propellant for its way home from NRHO left the lander too little for its
+        descent with the habitat's food, and the habitat went 17 days without food.
+        """
+        held = self.model.others_draw_kg(leg.origin, self.vehicle_type)
+        total = sum(back.values())
+        if total <= 0:
+            return back
+        most = total
+        load = self.empty_kg + sum(cargo.values())
+        for c, frac in self.mixture.items():
+            if frac <= 0:
+                continue
+            # the way back rides as cargo of this commodity (the larger of the two), its extra burns too
+            spare = stock.get(c, 0.0) - cargo.get(c, 0.0) - held.get(c, 0.0) - k * load * frac
+            most = min(most, (cargo.get(c, 0.0) + max(spare, 0.0) / (1.0 + k)) / frac)
+        share = most / total
+        return {c: kg * share for c, kg in back.items() if kg * share > 1e-6}
 
     def _way_back_kg(self, destination: str) -> dict[str, float]:
         """Propellant the vehicle must arrive with at ``destination`` to fly its first hop home.

@@ -572,6 +572,25 @@ class CislinkModel(mesa.Model):
         path = self.home_path(vehicle.vehicle_type, node)
         return self.hop_propellant_kg(vehicle, path[0], path[1]) if len(path) > 1 else {}
 
+    def others_draw_kg(self, node: str, vehicle_type: str) -> dict[str, float]:
+        """What the month's legs of other vehicle types still take at ``node``: cargo, and burn beyond their tanks."""
+        out: dict[str, float] = defaultdict(float)
+        for g in self.legs:
+            if g.origin != node or g.vehicle_type == vehicle_type:
+                continue
+            spec = next(v for v in self.scenario.vehicles if v.name == g.vehicle_type)
+            k = math.expm1(self.network.arc(g.origin, g.destination).dv_total_m_s / (spec.isp_s * G0_M_S2))
+            burn = k * (self.carried_empty_kg(g.vehicle_type) + g.cargo_total_kg)
+            for c, kg in g.cargo_kg.items():
+                out[c] += kg
+            for c, frac in self.mixtures[spec.propellant_type].items():
+                out[c] += burn * frac
+        for v in self.vehicles:  # what they hold in their tanks there is theirs already
+            if not v.lost and v.node == node and v.vehicle_type != vehicle_type:
+                for c, kg in v.reserve_kg.items():
+                    out[c] = max(out.get(c, 0.0) - kg, 0.0)
+        return dict(out)
+
     def refuel_needs_kg(self) -> dict[tuple[str, str], float]:
         """Propellant (node, commodity) that vehicles away from home need to fly back empty.
 

@@ -892,3 +892,29 @@ def test_at_the_end_of_the_horizon_every_asset_in_service_is_disposed_of() -> No
     assert set(ends) == {"tug-1", "depot nrho"}
     assert "disposed of from nrho" in ends["depot nrho"] and "m/s on" in ends["depot nrho"]
     assert not any(e["alarm"] for e in m.events if e["kind"] == "disposal")
+
+
+def test_a_way_home_is_not_taken_from_what_another_vehicles_leg_needs() -> None:
+    # a tug leaving lunar orbit for NRHO (launches reach it) must not carry its way home out of the
+    # propellant the lander's planned descent with the habitat's food needs there
+    ref = load("reference-2035")
+    m = CislinkModel(ref, "sovereign", 1, months=1, random_disruptions=False)
+    tug = Vehicle(m, "tug", 1, "llo")
+    lander = Vehicle(m, "lander", 1, "llo")
+    descent = Leg("lander", "llo", "lsp", {"food": 2_600.0})
+    out = Leg("tug", "llo", "nrho", {"food": 800.0})
+    m.legs = [out, descent]
+    fuel = next(iter(lander.mixture))
+    k_down = math.expm1(m.network.arc("llo", "lsp").dv_total_m_s / lander.ve_m_s)
+    needs = k_down * (lander.empty_kg + 2_600.0)
+    assert m.others_draw_kg("llo", "tug") == {"food": pytest.approx(2_600.0), fuel: pytest.approx(needs)}
+    stock = {fuel: needs + 1_000.0, "food": 3_400.0}
+    back = m.return_propellant_kg(tug, "nrho")
+    assert back[fuel] > 2_000.0
+    k = math.expm1(m.network.arc("llo", "nrho").dv_m_s / tug.ve_m_s)
+    spared = tug._way_back_spared(back, out, stock, {"food": 800.0}, k)
+    taken = spared[fuel] + k * (tug.empty_kg + 800.0 + spared[fuel])  # carried and burned
+    assert 0.0 < spared[fuel] < back[fuel]
+    assert stock[fuel] - taken == pytest.approx(needs, rel=1e-6)  # the lander's descent is left whole
+    lander.reserve_kg = {fuel: needs}  # with the descent already in the lander's tanks, the tug may take all
+    assert tug._way_back_spared(back, out, stock, {"food": 800.0}, k) == pytest.approx(back)
