@@ -576,15 +576,9 @@ class CislinkModel(mesa.Model):
         """What the month's legs of other vehicle types still take at ``node``: cargo, and burn beyond their tanks."""
         out: dict[str, float] = defaultdict(float)
         for g in self.legs:
-            if g.origin != node or g.vehicle_type == vehicle_type:
-                continue
-            spec = next(v for v in self.scenario.vehicles if v.name == g.vehicle_type)
-            k = math.expm1(self.network.arc(g.origin, g.destination).dv_total_m_s / (spec.isp_s * G0_M_S2))
-            burn = k * (self.carried_empty_kg(g.vehicle_type) + g.cargo_total_kg)
-            for c, kg in g.cargo_kg.items():
-                out[c] += kg
-            for c, frac in self.mixtures[spec.propellant_type].items():
-                out[c] += burn * frac
+            if g.origin == node and g.vehicle_type != vehicle_type:
+                for c, kg in self.leg_draw_kg(g).items():
+                    out[c] += kg
         for v in self.vehicles:  # what they hold in their tanks there is theirs already
             if not v.lost and v.node == node and v.vehicle_type != vehicle_type:
                 for c, kg in v.reserve_kg.items():
@@ -1023,20 +1017,24 @@ class CislinkModel(mesa.Model):
     def _tour(self, vtype: str, circuit: list[Leg], start: str, ready_day: float) -> Tour:
         """What each leg of a type's circuit takes: days, flight days, cargo and burn at its origin."""
         spec = next(v for v in self.scenario.vehicles if v.name == vtype)
-        mix = self.mixtures[spec.propellant_type]
-        ve = spec.isp_s * G0_M_S2
-        empty = self.carried_empty_kg(vtype)
-        days, tof, needs = [], [], []
+        days, tof = [], []
         for g in circuit:
             arc = self.network.arc(g.origin, g.destination)
-            burn = math.expm1(arc.dv_total_m_s / ve) * (empty + sum(g.cargo_kg.values()))
-            need = dict(g.cargo_kg)
-            for c, frac in mix.items():
-                need[c] = need.get(c, 0.0) + burn * frac
             days.append(simulated_leg_days(arc.tof_days, spec.turnaround_days))
             tof.append(float(math.ceil(arc.tof_days)))
-            needs.append(need)
-        return Tour(circuit, start, ready_day, days, tof, needs)
+        return Tour(circuit, start, ready_day, days, tof, [self.leg_draw_kg(g) for g in circuit])
+
+    def leg_draw_kg(self, g: Leg) -> dict[str, float]:
+        """What leg ``g`` takes at its origin: its cargo, and its burn with that cargo in the vehicle's mixture."""
+        spec = next(v for v in self.scenario.vehicles if v.name == g.vehicle_type)
+        arc = self.network.arc(g.origin, g.destination)
+        burn = math.expm1(arc.dv_total_m_s / (spec.isp_s * G0_M_S2)) * (
+            self.carried_empty_kg(g.vehicle_type) + g.cargo_total_kg
+        )
+        need = dict(g.cargo_kg)
+        for c, frac in self.mixtures[spec.propellant_type].items():
+            need[c] = need.get(c, 0.0) + burn * frac
+        return need
 
     def _place_vehicles(self) -> None:
         """Put newly built vehicles where the first planned legs of their type start."""
