@@ -366,9 +366,12 @@ class Vehicle(mesa.Agent):
         for c, frac in self.mixture.items():
             m.ledger.record(m.day, "consumption", leg.origin, c, burn * frac, f"{self.name} burn")
             propellant[c] = prop_need[c] - burn * frac
+        # what the tanks kept for the way home from here and this leg does not use stays here: the
+        # plan draws it here, and the way home from the destination rides as cargo if it must
         for c, kg in reserve.items():
             if kg > 1e-12:
-                propellant[c] = propellant.get(c, 0.0) + kg
+                depot.put(c, kg)
+                m.ledger.record(m.day, "delivery", leg.origin, c, kg, self.name)
         m.burned_kg += burn
         if spent > 0:
             m.log_event("debris_avoidance", self.name, detail=f"{burns} burns, {spent:.1f} m/s of margin")

@@ -180,6 +180,8 @@ class Inputs:
     vehicle_busy_days: dict[str, float] = field(default_factory=dict)  # type -> vehicle-days of step 0 taken already
     vehicle_disposal_kg: dict[str, float] = field(default_factory=dict)  # type -> disposal reserve (in empty_kg)
     depot_launch_kg_per_kg: dict[str, float] = field(default_factory=dict)  # node -> dry mass + reserve per kg capacity
+    #: commodity -> kg drawn at a leg's origin per kg burned: the burn's propellant waits there first, boiling off
+    burn_draw_factor: dict[str, float] = field(default_factory=dict)
 
     # ---- derived indexes (filled in __post_init__) --------------------------------------------
     arcs_out: dict[str, list[VehicleArc]] = field(default_factory=dict)
@@ -334,6 +336,7 @@ def build_inputs(
     daily_legs: bool = False,
     busy_days: dict[str, float] | None = None,
     mars_from_month: int = 0,
+    burn_wait_days: float = 0.0,
 ) -> Inputs:
     """Precompute the inputs of one planning problem.
 
@@ -364,6 +367,10 @@ def build_inputs(
     first step's trips fit in the fleet's days less these.
     ``mars_from_month`` drops the Mars missions of earlier months (a re-plan later in the month of a
     departure that has left).
+    ``burn_wait_days``: the propellant a leg burns waits this many days at its origin, boiling off,
+    before the leg leaves; the leg draws that much more there (:attr:`Inputs.burn_draw_factor`). The
+    study's months are balances, in which what arrives and leaves within a month does not boil off;
+    the day-by-day simulation stores it until the vehicle is there to load it.
     """
     from cislink.orbits.disposal import depot_dry_factor, vehicle_reserve_kg
 
@@ -611,6 +618,11 @@ def build_inputs(
         vehicle_home={v: n for v, n in (homes or {}).items() if v in vehicles},
         vehicle_busy_days={v: d for v, d in (busy_days or {}).items() if v in vehicles and d > 0},
         isru_same_month_share=isru_same_month_share,
+        burn_draw_factor={
+            c.name: (1.0 - c.boiloff_fraction_per_day) ** -burn_wait_days
+            for c in scenario.commodities
+            if c.boiloff_fraction_per_day > 0 and burn_wait_days > 0
+        },
     )
 
 

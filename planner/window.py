@@ -154,6 +154,7 @@ def window_model(
         refuel_kg=state.refuel_kg,
         homes=state.homes,
         isru_same_month_share=scenario.planner.window_isru_same_month_share,
+        burn_wait_days=scenario.planner.window_burn_wait_days,
         daily_legs=True,
         busy_days=state.busy_days,
         mars_from_month=state.month + 1 if state.mars_done else 0,

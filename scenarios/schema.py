@@ -297,6 +297,12 @@ class PlannerSettings(_Model):
         description="A re-plan stops once proven within this share of the cheapest launch's price of the best plan "
         "(or within mip_gap).",
     )
+    window_burn_wait_days: Annotated[float, Field(ge=0.0, le=31.0, allow_inf_nan=False)] = Field(
+        default=15.0,
+        description="Days the propellant a leg burns waits at the leg's origin before the leg leaves, in a "
+        "re-plan: the plan puts there what boils off meanwhile as well (0: nothing, as the study's monthly "
+        "balances, in which what arrives and leaves within a month does not boil off).",
+    )
     window_isru_same_month_share: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = Field(
         default=0.5,
         description="Share of a month's ISRU output a re-plan lets that month's departures use; the rest is made "

@@ -386,6 +386,23 @@ def test_vehicles_fly_their_legs_as_often_as_plans_count_them() -> None:
     assert ("lander", 2, 2) in gaps  # back to back: the plan's count is the simulation's pace
 
 
+def test_a_tugs_way_home_is_planned_with_what_boils_off_while_it_waits() -> None:
+    # seed 2035, February 2035: the tug leaves propellant for its way home at EML2 on the 8th, flies
+    # on to lunar orbit and back, and on the 20th 1,898 kg remain of it: 4.9 kg short of the hop to
+    # LEO, boiled off in the eleven days it waited. Planned as the study's monthly balances (nothing
+    # bought and burned within a month boils off), the leg is dropped and the tug stranded for a
+    # month; a re-plan that lets the propellant wait 15 days puts there what boils off meanwhile
+    def stranded(wait_days: float) -> list[str]:
+        ref = load("reference-2035")
+        planner = ref.planner.model_copy(update={"window_burn_wait_days": wait_days})
+        m = CislinkModel(ref.model_copy(update={"planner": planner}), "sovereign", 2035, months=2)
+        run(m, None)
+        return [e["detail"] for e in m.events if e["kind"] == "leg_dropped"]
+
+    assert any("too little propellant at eml2" in d for d in stranded(0.0))
+    assert not any("too little propellant" in d for d in stranded(15.0))
+
+
 def _idle_tug_at(node: str, months: int = 1) -> tuple[CislinkModel, Vehicle]:
     """A demo model on its first day with the tug idle at ``node``, no legs and nothing queued or stocked there."""
     m = CislinkModel(DEMO, "sovereign", 7, network=NETWORK, design=DESIGN, months=months, random_disruptions=False)
@@ -435,6 +452,33 @@ def test_a_vehicle_carries_its_own_propellant_in_its_tanks_as_plans_count_it() -
     tug._depart()
     assert tug.flight is not None
     assert tug.flight.cargo_kg["food"] == pytest.approx(tug.payload_max_kg)  # dry cargo: the payload only
+    assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_a_vehicle_leaves_the_way_home_it_kept_here_when_it_flies_elsewhere_first() -> None:
+    # a tug arriving away from home keeps the next hop home's propellant in its tanks; when its tour
+    # first goes on elsewhere, what that leg does not use stays at the node, where the plan draws it
+    # for the way home later. Carried along, 0.5 t of EML2 propellant once rode to lunar orbit and
+    # was unloaded there, and the tug came back to EML2 5 kg short of its way home.
+    from cislink.agents.agents import Leg
+
+    m, tug = _idle_tug_at("nrho")
+    (fuel,) = tug.mixture
+    kept = 3_000.0
+    tug.reserve_kg = {fuel: kept}
+    m.ledger.record(m.day, "launch", "nrho", fuel, kept, "test")  # the tanks' propellant came from somewhere
+    m.ledger.record(m.day, "transfer", "nrho", fuel, kept, "test")
+    _stock(m, "nrho", "food", 1_000.0)
+    _stock(m, "llo", fuel, 20_000.0)  # its way home from there is there already
+    m.legs.append(Leg("tug", "nrho", "llo", {"food": 1_000.0}))
+    tug._depart()
+    assert tug.flight is not None and set(tug.flight.cargo_kg) == {"food"}
+    used = sum(k for k, kind, d in zip(m.ledger.kg, m.ledger.kind, m.ledger.detail, strict=True)
+               if kind == "consumption" and d == f"{tug.name} burn")  # fmt: skip
+    riding = tug.flight.propellant_kg.get(fuel, 0.0)
+    assert used > 0 and riding < 0.05 * used  # only the margin for avoidance burns rides along
+    assert m.depot("nrho").stock[fuel] == pytest.approx(kept - used - riding)
+    assert tug.reserve_kg == {}
     assert abs(m.balance_error_kg) < 1e-6
 
 

@@ -130,6 +130,13 @@ def test_negative_or_zero_where_positive_needed(old: str, new: str, path: str) -
     assert "greater than" in msg
 
 
+@pytest.mark.parametrize("value", ["-1", "45"])
+def test_a_burn_wait_outside_a_month_is_refused(value: str) -> None:
+    msg = _error(REFERENCE_TEXT.replace("window_burn_wait_days = 15", f"window_burn_wait_days = {value}", 1))
+    assert "planner.window_burn_wait_days" in msg
+    assert "greater than or equal to 0" in msg or "less than or equal to 31" in msg
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_nan_and_infinity_are_refused(value: str) -> None:
     msg = _error(REFERENCE_TEXT.replace("isp_s = 445", f"isp_s = {value}"))

@@ -144,8 +144,9 @@ def define_transfers(m: pyo.ConcreteModel, inp: Inputs, ctx: Context) -> None:
     for (v, o, d, t), x in trips.items():
         burn = burn_terms(v, o, d, t)
         for c, frac in inp.vehicle_mixture[v].items():
+            drawn = frac * inp.burn_draw_factor.get(c, 1.0)
             for coef, var in burn:
-                ctx.add(o, c, t, -frac * coef, var)
+                ctx.add(o, c, t, -drawn * coef, var)
         ctx.cost("operations", weight[t] * TRIP_TIE_BREAK_USD, x)
 
     # costs: vehicles launched (eq 33), tug DDTE (eq 32), operations per vehicle-year
