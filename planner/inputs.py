@@ -28,7 +28,7 @@ from cislink.scenarios.nodes import launch_class
 
 if TYPE_CHECKING:
     from cislink.orbits.network import Network
-    from cislink.scenarios.schema import Scenario, Vehicle
+    from cislink.scenarios.schema import Scenario
 
 G0_M_S2 = 9.80665
 DAYS_PER_MONTH = 365.25 / 12.0
@@ -123,10 +123,6 @@ def mixture(scenario: Scenario, propellant_type: str) -> dict[str, float]:
         f"scenario '{scenario.name}': propellant type '{propellant_type}' needs the commodity 'propellant' "
         f"or {'lox and lh2' if propellant_type == 'lox_lh2' else 'mmh and nto'} in [[commodities]]"
     )
-
-
-def _vehicle_nodes(vehicle: Vehicle, space_nodes: list[str]) -> list[str]:
-    return [n for n in (vehicle.nodes or space_nodes) if n in space_nodes]
 
 
 @dataclass
