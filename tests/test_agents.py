@@ -631,6 +631,29 @@ def test_a_failed_launch_flies_again_within_the_month(reflight_days: float) -> N
     assert abs(m.balance_error_kg) < 1e-6
 
 
+def test_a_failed_launch_named_in_replan_on_is_planned_again_not_re_flown() -> None:
+    # with launch_failure in replan_on (as in reference-2035), the rest of the month is planned again
+    # from the state the failure left, the next day; the payload is not re-flown blind
+    sim = DEMO.simulation.model_copy(update={"reflight_days": 5.0, "replan_on": ["launch_failure"]})
+    scenario = DEMO.model_copy(update={"simulation": sim})
+    m = CislinkModel(scenario, "sovereign", 7, network=NETWORK, design=DESIGN, months=1, random_disruptions=False)
+    m.step()
+    provider = m.launch_providers[0]
+    day, node, payload = m.day + 1, "leo", {"food": 1_000.0}
+    provider.queue = [(day, node, payload)]
+    provider.forced_failures = 1
+    while m.day <= day + 1:
+        m.step()
+    assert provider.failures == 1
+    kinds = [e["kind"] for e in m.events]
+    assert "launch_reflight" not in kinds
+    replans = [e for e in m.events if e["kind"] == "replan"]
+    assert replans and "launch_failure" in replans[0]["detail"]
+    again = [r for r in m.plan_rows if r.get("trigger", "month start") != "month start"]
+    assert again and "launch_failure" in again[0]["trigger"]
+    assert abs(m.balance_error_kg) < 1e-6
+
+
 def test_a_sized_design_is_shared_by_runs_that_differ_only_in_how_they_run() -> None:
     # the design comes from the study, which reads neither the simulation settings nor the re-plans'
     from cislink.agents.policy import _cache_path
