@@ -264,8 +264,9 @@ def solve_priced(
         again = attempt(capped=True)
         if again is not None and shortfall_kg(m) <= short_relaxed + shortfall_tolerance_kg:
             planned, short_kg = again, shortfall_kg(m)
-    (x, objective, fixed_iterations), mip_s, _ = planned
-    _load(m, p, x)
+        else:  # the model may hold the second attempt's values: back to the first plan
+            _load(m, p, planned[0][0])
+    (_, objective, fixed_iterations), mip_s, _ = planned
     objective_usd = (objective + p.obj_constant) / OBJECTIVE_SCALE
     seconds = time.perf_counter() - t0
     if short_kg > short_relaxed + shortfall_tolerance_kg:
