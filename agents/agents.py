@@ -243,11 +243,17 @@ class Vehicle(mesa.Agent):
         return reserve + (self.flight.onboard_kg if self.flight is not None else 0.0)
 
     def step(self) -> None:
-        if self.lost:
-            return
-        if self.flight is not None:
+        self.arrive()
+        self.leave()
+
+    def arrive(self) -> None:
+        """Finish a flight that is due today (the model lets every vehicle arrive before any leaves)."""
+        if not self.lost and self.flight is not None:
             self._fly()
-        if self.flight is None and self.model.day >= self.ready_day:
+
+    def leave(self) -> None:
+        """Fly the vehicle's next leg if it is ready and the leg can go today."""
+        if not self.lost and self.flight is None and self.model.day >= self.ready_day:
             self._depart()
 
     # ---- arriving -------------------------------------------------------------------------------
@@ -325,7 +331,7 @@ class Vehicle(mesa.Agent):
 
         if shrink <= 0.0 or (shrink < 1.0 and early()):
             # not even the empty vehicle can go, or the cargo is not all there yet: wait
-            if m.day_of_month >= PARTIAL_LOAD_DAY and not leg.reposition:
+            if self._give_up(leg):
                 m.drop_leg(leg, f"too little propellant at {leg.origin} for {self.name}")
             self.wait_days += 1
             return
@@ -336,7 +342,7 @@ class Vehicle(mesa.Agent):
         room = self._room_with_way_back(back, stock, cargo, k_min, k_total)
         if room < 0.0 or (room < 1.0 and early()):
             # only a vehicle brings propellant there and the way back does not fit yet: do not go
-            if m.day_of_month >= PARTIAL_LOAD_DAY and not leg.reposition:
+            if self._give_up(leg):
                 why = f"{self.name} would be stranded at {leg.destination}: too little propellant for the way back"
                 m.drop_leg(leg, why)
             self.wait_days += 1
@@ -379,6 +385,20 @@ class Vehicle(mesa.Agent):
         self.node = ""
         if m.rng.random() > self.reliability:
             m.lose_vehicle(self, "failure in flight")
+
+    def _give_up(self, leg: Leg) -> bool:
+        """Whether a leg that cannot fly for lack of propellant at its origin is dropped today.
+
+        Not before :data:`PARTIAL_LOAD_DAY`, nor while propellant of the vehicle's mixture is still
+        due at the origin this month (a vehicle or launch on its way there, the plant producing
+        there): a lander at NRHO that gave its leg down with the habitat's food up on day 20, three
+        days before the tug brought its propellant, flew home empty and left the food in orbit. A leg
+        that only brings the vehicle home is never dropped.
+        """
+        m = self.model
+        if leg.reposition or m.day_of_month < PARTIAL_LOAD_DAY:
+            return False
+        return not m.supply_due(leg.origin, list(self.mixture), self)
 
     def _way_back_spared(
         self, back: dict[str, float], leg: Leg, stock: dict[str, float], cargo: dict[str, float], k: float

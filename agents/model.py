@@ -672,7 +672,11 @@ class CislinkModel(mesa.Model):
             self.log_event("replan", "planner", detail=f"rest of the month planned again after {why}")
             self.replan_now(trigger=why)
         for kind in (LaunchProvider, Vehicle, IsruPlant, Customer, Depot):
-            if kind in self.agents_by_type:
+            if kind is Vehicle and kind in self.agents_by_type:
+                # every arrival of the day before any departure: what a vehicle brings today can go on today
+                self.agents_by_type[kind].do("arrive")
+                self.agents_by_type[kind].do("leave")
+            elif kind in self.agents_by_type:
                 self.agents_by_type[kind].do("step")
         self._record_day()
         self.datacollector.collect(self)

@@ -985,3 +985,51 @@ def test_a_way_home_is_not_taken_from_what_another_vehicles_leg_needs() -> None:
     assert stock[fuel] - taken == pytest.approx(needs, rel=1e-6)  # the lander's descent is left whole
     lander.reserve_kg = {fuel: needs}  # with the descent already in the lander's tanks, the tug may take all
     assert tug._way_back_spared(back, out, stock, {"food": 800.0}, k) == pytest.approx(back)
+
+
+def test_a_leg_short_of_propellant_late_in_the_month_waits_for_propellant_on_its_way() -> None:
+    # after the day partial loads go, a leg that cannot fly is dropped only if nothing more of the
+    # vehicle's propellant is due at its origin this month; else it waits and flies once it is there
+    from cislink.agents.agents import PARTIAL_LOAD_DAY, Leg
+
+    for due in (False, True):
+        m, tug = _idle_tug_at("nrho")
+        m.month_start_day = m.day - PARTIAL_LOAD_DAY - 1  # late in the month
+        (fuel,) = tug.mixture
+        _stock(m, "nrho", "food", 2_000.0)
+        leg = Leg("tug", "nrho", "geo", {"food": 2_000.0})
+        m.legs.append(leg)
+        if due:
+            m.launch_providers[0].queue.append((m.day + 2, "nrho", {fuel: 20_000.0}))
+        tug._depart()
+        assert tug.flight is None
+        if not due:
+            assert leg not in m.legs and m.legs_dropped == 1
+            continue
+        assert leg in m.legs and m.legs_dropped == 0, "the launch due in 2 days brings the propellant"
+        m.launch_providers[0].queue.clear()
+        _stock(m, "nrho", fuel, 20_000.0)  # as the launch delivers it
+        tug._depart()
+        assert tug.flight is not None and tug.flight.cargo_kg["food"] == pytest.approx(2_000.0)
+        assert abs(m.balance_error_kg) < 1e-6
+
+
+def test_what_a_vehicle_brings_today_can_leave_today_on_another() -> None:
+    # every vehicle arrives before any leaves: a tug stepped before the one bringing its propellant
+    # still flies that day
+    from cislink.agents.agents import Flight
+
+    m, tug = _idle_tug_at("nrho")
+    (fuel,) = tug.mixture
+    _stock(m, "nrho", "food", 2_000.0)
+    m.legs.append(Leg("tug", "nrho", "geo", {"food": 2_000.0}))
+    other = Vehicle(m, "tug", 2, "")
+    _stock(m, "leo", fuel, 20_000.0)
+    m.ledger.record(m.day, "transfer", "leo", fuel, m.depot("leo").take(fuel, 20_000.0), other.name)
+    other.flight = Flight(Leg("tug", "leo", "nrho", {fuel: 20_000.0}), m.day - 5, m.day, {fuel: 20_000.0}, {}, 0.0, 99)
+    assert [v.name for v in m.vehicles] == [tug.name, other.name]  # the waiting tug is stepped first
+    m.step()
+    assert other.node == "nrho"
+    assert tug.flight is not None and tug.flight.leg.destination == "geo"
+    assert tug.flight.cargo_kg["food"] == pytest.approx(2_000.0)
+    assert abs(m.balance_error_kg) < 1e-6
