@@ -15,7 +15,7 @@ day for a disruption applied at the day's start): what is still to come this mon
 the window is solved from that day's state, with the days of the month gone counted as the fleet's
 busy days and only the rest of the month's ISRU output.
 
-Order of a day: disruptions due, launches, vehicles (arrivals, departures), ISRU, customers,
+Order of a day: disruptions due, launches, vehicles (every arrival, then every departure), ISRU, customers,
 boil-off, data collection. Everything random draws from ``self.rng`` (seeded), so a seed fixes a run.
 """
 
