@@ -391,9 +391,9 @@ class Vehicle(mesa.Agent):
 
         Not before :data:`PARTIAL_LOAD_DAY`, nor while propellant of the vehicle's mixture is still
         due at the origin this month (a vehicle or launch on its way there, the plant producing
-        there): a lander at NRHO that gave its leg down with the habitat's food up on day 20, three
-        days before the tug brought its propellant, flew home empty and left the food in orbit. A leg
-        that only brings the vehicle home is never dropped.
+        there): a lander at NRHO that gave up its leg down with the habitat's food three days before
+        the tug brought its propellant flew down without the food. A leg that only brings the vehicle
+        home is never dropped.
         """
         m = self.model
         if leg.reposition or m.day_of_month < PARTIAL_LOAD_DAY:

@@ -990,7 +990,7 @@ def test_a_way_home_is_not_taken_from_what_another_vehicles_leg_needs() -> None:
 def test_a_leg_short_of_propellant_late_in_the_month_waits_for_propellant_on_its_way() -> None:
     # after the day partial loads go, a leg that cannot fly is dropped only if nothing more of the
     # vehicle's propellant is due at its origin this month; else it waits and flies once it is there
-    from cislink.agents.agents import PARTIAL_LOAD_DAY, Leg
+    from cislink.agents.agents import PARTIAL_LOAD_DAY
 
     for due in (False, True):
         m, tug = _idle_tug_at("nrho")
