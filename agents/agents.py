@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import mesa
@@ -52,6 +52,8 @@ class Leg:
     note: str = ""
     #: an empty leg that brings the vehicle back to where its planned trips start; never dropped
     reposition: bool = False
+    #: model day the month's tour walk expects it to arrive (None: not walked, or not this month)
+    due_day: float | None = field(default=None, compare=False)
 
     @property
     def cargo_total_kg(self) -> float:
@@ -197,6 +199,9 @@ class LaunchProvider(mesa.Agent):
 
 #: :attr:`Customer.low` while what is on its way will restore the supply in time
 COVERED = "covered"
+#: :attr:`Customer.low` while the month's legs not yet under way will, by the tour walk's days
+PLANNED = "planned"
+_LOW_KIND = {COVERED: "low_supply_covered", PLANNED: "low_supply_planned"}
 
 
 class Vehicle(mesa.Agent):
@@ -605,8 +610,9 @@ class Customer(mesa.Agent):
         self.short_kg = 0.0
         self.used_kg = 0.0
         self.tolls_usd = 0.0
-        #: under its days-of-supply limit: False, COVERED (what is on its way restores it in time; checked
-        #: daily) or True (alarm raised, once per spell)
+        #: under its days-of-supply limit: False, COVERED (what is on its way restores it in time),
+        #: PLANNED (the month's legs not yet under way do, on the days the tour walk expects them; both
+        #: checked daily) or True (alarm raised, once per spell)
         self.low: bool | str = False
 
     def days_of_supply(self) -> float:
@@ -653,15 +659,22 @@ class Customer(mesa.Agent):
         if self.low is True:  # alarmed already in this spell
             return
         coming = m.supply_coming(self.node)
-        covered = self._restored_in_time(coming)
-        if covered and self.low:  # noted already; still covered (checked daily)
+        planned = m.supply_planned(self.node)
+        state: str | None = None
+        if self._restored_in_time(coming):
+            state = COVERED
+        elif planned and self._restored_in_time(_merged(coming, planned), m.reach_days(self.node)):
+            state = PLANNED
+        if state and self.low:  # noted already; still covered (checked daily)
             return
-        self.low = COVERED if covered else True
-        kind = "low_supply_covered" if covered else "low_supply"
-        m.log_event(kind, self.name, detail=self._low_detail(days, coming), alarm=not covered)
+        self.low = state or True
+        kind = _LOW_KIND.get(state or "", "low_supply")
+        m.log_event(kind, self.name, detail=self._low_detail(days, coming, planned), alarm=state is None)
 
-    def _low_detail(self, days: float, coming: dict[str, list[tuple[float, float]]]) -> str:
-        """Days left, what is on its way and what the month's plan still brings by vehicle."""
+    def _low_detail(
+        self, days: float, coming: dict[str, list[tuple[float, float]]], planned: dict[str, list[tuple[float, float]]]
+    ) -> str:
+        """Days left, what is on its way and what the month's plan still brings by vehicle, and when."""
         m = self.model
         text = f"{days:,.0f} days of supply left (limit {self.days_limit:g})"
         first = min((d for c in self.daily_kg for d, _ in coming.get(c, ())), default=None)
@@ -669,17 +682,26 @@ class Customer(mesa.Agent):
             on = (m.date + dt.timedelta(days=math.ceil(first))).isoformat()
             due = sum(kg for c in self.daily_kg for _, kg in coming.get(c, ()))
             text += f"; {due:,.0f} kg on its way, the first on {on}"
-        planned: dict[str, float] = defaultdict(float)  # legs not yet under way: context, not counted as coming
+        by_type: dict[str, float] = defaultdict(float)  # legs not yet under way
         for g in m.legs:
             if g.destination == self.node and not g.reposition:
-                planned[g.vehicle_type] += sum(kg for c, kg in g.cargo_kg.items() if c in self.daily_kg)
-        if any(kg > 0.5 for kg in planned.values()):
-            by = ", ".join(f"{kg:,.0f} kg by {t}" for t, kg in sorted(planned.items()) if kg > 0.5)
-            text += f"; this month's plan brings {by} (not yet under way)"
+                by_type[g.vehicle_type] += sum(kg for c, kg in g.cargo_kg.items() if c in self.daily_kg)
+        if any(kg > 0.5 for kg in by_type.values()):
+            by = ", ".join(f"{kg:,.0f} kg by {t}" for t, kg in sorted(by_type.items()) if kg > 0.5)
+            text += f"; this month's plan brings {by} (not yet under way"
+            first = min((d for c in self.daily_kg for d, _ in planned.get(c, ())), default=None)
+            if first is not None:
+                text += f", the first due about {(m.date + dt.timedelta(days=math.ceil(first))).isoformat()}"
+            text += ")"
         return text
 
-    def _restored_in_time(self, coming: dict[str, list[tuple[float, float]]]) -> bool:
-        """Whether what is on its way arrives before each supply runs out and lifts it over the limit."""
+    def _restored_in_time(self, coming: dict[str, list[tuple[float, float]]], margin_days: float = 0.0) -> bool:
+        """Whether what is on its way arrives before each supply runs out and lifts it over the limit.
+
+        With ``margin_days``, each arrival must come while that many days of each supply are left: a
+        leg not yet under way may still slip, and when it does the alarm comes while supply sent from
+        Earth by the quickest arcs could still reach the station.
+        """
         m = self.model
         stock = m.depot(self.node).stock
         for c, use in m.node_use(self.node).items():
@@ -688,12 +710,21 @@ class Customer(mesa.Agent):
             kg, now = stock.get(c, 0.0), 0.0
             for day, more in coming.get(c, ()):
                 kg -= use * (day - now)
-                if kg < -1e-6:  # runs out before this arrives
+                if kg < use * margin_days - 1e-6:  # runs out (or into the margin) before this arrives
                     return False
                 kg, now = kg + more, day
             if kg / use < self.days_limit:
                 return False
         return True
+
+
+def _merged(*supplies: dict[str, list[tuple[float, float]]]) -> dict[str, list[tuple[float, float]]]:
+    """Arrivals (days from today, kg) per commodity from several sources, soonest first."""
+    out: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for supply in supplies:
+        for c, rows in supply.items():
+            out[c].extend(rows)
+    return {c: sorted(rows) for c, rows in out.items()}
 
 
 def _with_way_back(back: dict[str, float], cargo: dict[str, float]) -> dict[str, float]:

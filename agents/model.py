@@ -29,6 +29,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from typing import Any
 
 import mesa
@@ -51,7 +52,7 @@ from cislink.agents.agents import (
 from cislink.agents.disruptions import Event, apply_event, check_event, draw_random_events, start_day
 from cislink.agents.ledger import Ledger
 from cislink.agents.policy import design_for_policy, policy_def
-from cislink.agents.tours import Tour, order_tours
+from cislink.agents.tours import Tour, walk_tours
 from cislink.errors import CislinkError, PlannerError
 from cislink.orbits.debris import DebrisModel
 from cislink.planner.inputs import (
@@ -323,6 +324,16 @@ class CislinkModel(mesa.Model):
         tof = self.network.arc("earth", "leo").tof_days
         return tof + (self.network.arc("leo", node).tof_days if node != "leo" else 0.0)
 
+    @cached_property
+    def _reach_days(self) -> dict[str, float]:
+        g = nx.DiGraph()
+        g.add_weighted_edges_from((a.origin, a.destination, a.tof_days) for a in self.network)
+        return nx.single_source_dijkstra_path_length(g, "earth") if "earth" in g else {}
+
+    def reach_days(self, node: str) -> float:
+        """The fewest days in which anything sent from Earth today could reach ``node`` (its quickest arcs)."""
+        return self._reach_days.get(node, math.inf)
+
     @property
     def vehicles(self) -> list[Vehicle]:
         return list(self.agents_by_type[Vehicle]) if Vehicle in self.agents_by_type else []
@@ -459,6 +470,30 @@ class CislinkModel(mesa.Model):
             if not v.lost and f is not None and f.leg.destination == node:
                 for c, kg in f.cargo_kg.items():
                     out[c].append((max(f.arrive_day - self.day, 0.0), kg))
+        return {c: sorted(x) for c, x in out.items()}
+
+    def supply_planned(self, node: str) -> dict[str, list[tuple[float, float]]]:
+        """What the month's legs not yet under way bring to ``node``, per commodity: (days from today, kg).
+
+        Only legs the month's tour walk placed in time (``Leg.due_day``) and whose vehicle type still
+        has a vehicle. A leg cannot arrive sooner than its flight from today, and what a type's
+        earlier legs slip past the walk's days its later legs slip too: a leg that waits is expected
+        a day later each day it waits, and so is every leg queued behind it.
+        """
+        out: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        flying = {v.vehicle_type for v in self.vehicles if not v.lost}
+        slip: dict[str, float] = defaultdict(float)  # days a type's queue runs behind the walk
+        for g in self.legs:  # in the order they fly
+            if g.reposition or g.due_day is None or g.vehicle_type not in flying:
+                continue
+            soonest = self.day + math.ceil(self.network.arc(g.origin, g.destination).tof_days)
+            slip[g.vehicle_type] = max(slip[g.vehicle_type], soonest - g.due_day)
+            if g.destination != node:
+                continue
+            days = g.due_day + slip[g.vehicle_type] - self.day
+            for c, kg in g.cargo_kg.items():
+                if kg > 0:
+                    out[c].append((days, kg))
         return {c: sorted(x) for c, x in out.items()}
 
     def replace_vehicle(self, vehicle_type: str) -> None:
@@ -989,7 +1024,8 @@ class CislinkModel(mesa.Model):
         With ``on_hand`` (stock, cargo on its way and the month's launches, by node and commodity)
         the circuits are re-ordered by :func:`cislink.agents.tours.order_tours`: all types' tours
         walked together against that stock in days, where several legs leave a vehicle's node the one
-        after which the month's loads are least short going first.
+        after which the month's loads are least short going first; each walked leg keeps the day the
+        walk expects it to arrive (``Leg.due_day``).
         """
         out: list[Leg] = []
         tours: dict[str, Tour] = {}
@@ -1014,7 +1050,10 @@ class CislinkModel(mesa.Model):
             tours[vtype] = self._tour(vtype, circuit, start, ready)
         if tours:
             horizon = self.month_start_day + self.month_days - self.day
-            for ordered in order_tours(tours, on_hand, horizon).values():
+            walk = walk_tours(tours, on_hand, horizon)
+            for vtype, ordered in walk.order.items():
+                for leg, days in zip(ordered, walk.arrive_days[vtype], strict=True):
+                    leg.due_day = None if days is None else self.day + days
                 out.extend(ordered)
         return out
 

@@ -13,6 +13,10 @@ Where several legs leave a vehicle's node, each is tried first and the rest of e
 after it greedily (at each step the least short leg); the leg whose trial leaves least short in all
 goes (a rollout). A leg that would cut the vehicle off from legs still to fly goes only when no
 other leaves there (Fleury's rule), so every tour still closes.
+
+:func:`walk_tours` gives, with the order, the day each leg is expected to arrive: the walk's own
+estimate, waits for cargo included. Stations use it to tell a resupply the plan has in hand from
+one that is missing.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ class _Walk:
     left: dict[str, list[int]]
     short_kg: float = 0.0
     order: dict[str, list[int]] = field(default_factory=dict)
+    #: (type, leg index) -> days from now until the leg arrives, for legs flown before the horizon
+    arrive: dict[tuple[str, int], float] = field(default_factory=dict)
 
     def copy(self) -> _Walk:
         return _Walk(
@@ -61,11 +67,26 @@ class _Walk:
             {t: list(v) for t, v in self.left.items()},
             self.short_kg,
             {t: list(v) for t, v in self.order.items()},
+            dict(self.arrive),
         )
+
+
+@dataclass(frozen=True)
+class TourWalk:
+    """Each type's legs in the order to fly them, and the days from now until each is expected to arrive."""
+
+    order: dict[str, list[Leg]]
+    #: aligned with ``order``; None for a leg the walk could not fit before the horizon
+    arrive_days: dict[str, list[float | None]]
 
 
 def order_tours(tours: dict[str, Tour], on_hand: Stock, horizon_days: float) -> dict[str, list[Leg]]:
     """Each type's legs in the order that leaves the month's loads least short (see the module docstring)."""
+    return walk_tours(tours, on_hand, horizon_days).order
+
+
+def walk_tours(tours: dict[str, Tour], on_hand: Stock, horizon_days: float) -> TourWalk:
+    """The order of :func:`order_tours`, with each leg's expected arrival (days from now)."""
 
     def settle(w: _Walk, day: float) -> None:
         if not w.arrivals:
@@ -97,6 +118,7 @@ def order_tours(tours: dict[str, Tour], on_hand: Stock, horizon_days: float) -> 
                 moved = min(leg.cargo_kg.get(c, 0.0), took)
                 if moved > 0:
                     w.arrivals.append((w.day[vt] + tour.tof_days[i], leg.destination, c, moved))
+            w.arrive[(vt, i)] = w.day[vt] + tour.tof_days[i]
         w.day[vt] += tour.days[i]
         w.at[vt] = leg.destination
         w.left[vt].remove(i)
@@ -177,4 +199,8 @@ def order_tours(tours: dict[str, Tour], on_hand: Stock, horizon_days: float) -> 
             return trial.short_kg
 
         go(walk, vt, min(here, key=lambda j: (round(rollout(j), 3), round(short(walk, vt, j), 3), j)))
-    return {vt: [tours[vt].legs[i] for i in walk.order.get(vt, [])] for vt in tours}
+    order = {vt: walk.order.get(vt, []) for vt in tours}
+    return TourWalk(
+        {vt: [tours[vt].legs[i] for i in idx] for vt, idx in order.items()},
+        {vt: [walk.arrive.get((vt, i)) for i in idx] for vt, idx in order.items()},
+    )

@@ -246,6 +246,51 @@ def test_low_supply_covered_turns_into_an_alarm_when_the_covering_supply_is_gone
     assert _supply_events(m) == [("low_supply_covered", False), ("low_supply", True)]
 
 
+def _plan_round_trip(m: CislinkModel, cu: Customer, back_in_days: float, days_of_use: float) -> Leg:
+    """The month's plan: the tug out to NRHO and back with ``days_of_use`` of each supply, walked to arrive in time."""
+    payload = {c: kg * days_of_use for c, kg in m.node_use(cu.node).items()}
+    out = Leg("tug", cu.node, "nrho", {}, due_day=m.day + back_in_days - 6)
+    back = Leg("tug", "nrho", cu.node, payload, due_day=m.day + back_in_days)
+    m.legs[:] = [out, back]
+    return back
+
+
+def test_low_supply_that_the_months_plan_restores_in_time_is_noted_not_alarmed() -> None:
+    m, cu = _station_with_days_left(16)
+    _plan_round_trip(m, cu, back_in_days=12, days_of_use=90)
+    cu.step()
+    assert _supply_events(m) == [("low_supply_planned", False)]
+    assert "not yet under way, the first due about" in m.events[-1]["detail"]
+    m, cu = _station_with_days_left(12)
+    _plan_round_trip(m, cu, back_in_days=12, days_of_use=90)  # as the 12 days run out
+    cu.step()
+    assert _supply_events(m) == [("low_supply", True)]
+
+
+def test_a_planned_resupply_that_does_not_leave_turns_into_an_alarm_while_a_launch_could_still_help() -> None:
+    m, cu = _station_with_days_left(20)
+    _plan_round_trip(m, cu, back_in_days=12, days_of_use=90)  # out by day 6, back on day 12: if it leaves
+    start = m.day
+    cu.step()
+    while cu.low is not True and m.day < start + 20:  # the tug never leaves: its return is expected later each day
+        m.day += 1
+        cu.step()
+    assert _supply_events(m) == [("low_supply_planned", False), ("low_supply", True)]
+    assert m.day > start + 1 and cu.days_short == 0
+    # raised while what is left still outlasts the tug's out-and-back flights: there is time to act
+    assert cu.days_of_supply() >= 2 * math.ceil(m.network.arc(cu.node, "nrho").tof_days) > m.reach_days(cu.node)
+
+
+def test_a_planned_resupply_whose_vehicle_is_lost_turns_into_an_alarm() -> None:
+    m, cu = _station_with_days_left(16)
+    _plan_round_trip(m, cu, back_in_days=12, days_of_use=90)
+    cu.step()
+    for v in m.vehicles:
+        v.lost = True
+    cu.step()
+    assert _supply_events(m) == [("low_supply_planned", False), ("low_supply", True)]
+
+
 def test_a_run_folder_refuses_to_be_overwritten(tmp_path) -> None:
     f = RunFolder(tmp_path / "r")
     f.start(demo_model(months=1))

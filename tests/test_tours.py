@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from cislink.agents.agents import Leg
-from cislink.agents.tours import Tour, order_tours
+from cislink.agents.tours import Tour, order_tours, walk_tours
 
 
 def _tour(start: str, legs: list[tuple[str, str, float, float, float, float]]) -> Tour:
@@ -45,3 +45,14 @@ def test_every_tour_closes_and_keeps_its_legs() -> None:
         assert sorted(map(id, order)) == sorted(map(id, tours[vt].legs))
         assert order[0].origin == tours[vt].start and order[-1].destination == tours[vt].start
         assert all(a.destination == b.origin for a, b in itertools.pairwise(order))
+
+
+def test_the_walk_expects_each_leg_to_arrive_after_the_waits_for_its_cargo() -> None:
+    # the lander brings the tug's load to NRHO on day 3; the tug waits for it there, so its legs
+    # arrive on days 3 + 4 and 3 + 5 + 4, and the lander's after its own days in turn
+    tours = {"lander": _tour("llo", LANDER), "tug": _tour("nrho", TUG)}
+    walk = walk_tours(tours, STOCK, 30.0)
+    assert walk.arrive_days["tug"] == [7.0, 12.0]
+    assert walk.arrive_days["lander"] == [3.0, 7.0, 9.0, 11.0]
+    # a leg that would leave after the horizon is not expected this month
+    assert walk_tours(tours, STOCK, 8.0).arrive_days["lander"][-1] is None
