@@ -450,7 +450,8 @@ class CislinkModel(mesa.Model):
         """What is on its way to ``node``, per commodity: (days from today, kg), soonest first.
 
         Launch payloads in flight and launches scheduled (at their launch day plus the flight), and
-        the cargo of vehicles in flight there. Legs a vehicle has not yet begun are not counted.
+        the cargo of vehicles in flight there (one waiting to dock, for want of relay cover, is
+        expected a day later each day it waits). Legs a vehicle has not yet begun are not counted.
         """
         out: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for s in self.shipments:
@@ -468,8 +469,10 @@ class CislinkModel(mesa.Model):
         for v in self.vehicles:
             f = v.flight
             if not v.lost and f is not None and f.leg.destination == node:
+                # past its arrival and still in flight: waiting to dock, so tomorrow at the soonest
+                days = f.arrive_day - self.day if f.arrive_day > self.day else 1.0
                 for c, kg in f.cargo_kg.items():
-                    out[c].append((max(f.arrive_day - self.day, 0.0), kg))
+                    out[c].append((days, kg))
         return {c: sorted(x) for c, x in out.items()}
 
     def supply_planned(self, node: str) -> dict[str, list[tuple[float, float]]]:

@@ -246,6 +246,25 @@ def test_low_supply_covered_turns_into_an_alarm_when_the_covering_supply_is_gone
     assert _supply_events(m) == [("low_supply_covered", False), ("low_supply", True)]
 
 
+def test_a_vehicle_waiting_to_dock_is_not_counted_as_arriving_today() -> None:
+    from cislink.agents.agents import Flight
+
+    m, cu = _station_with_days_left(0.5)
+    tug = m.vehicles[0]
+    payload = {c: kg * 90 for c, kg in m.node_use(cu.node).items()}
+    tug.node = ""  # due yesterday, still waiting for relay cover to dock
+    tug.flight = Flight(Leg("tug", "nrho", cu.node, payload), m.day - 6, m.day - 1, payload, {}, 0.0, 99)
+    cu.step()
+    assert _supply_events(m) == [("low_supply", True)]  # runs out before it can dock tomorrow
+    m, cu = _station_with_days_left(3)
+    tug = m.vehicles[0]
+    tug.node = ""
+    tug.flight = Flight(Leg("tug", "nrho", cu.node, payload), m.day - 6, m.day - 1, payload, {}, 0.0, 99)
+    cu.step()
+    assert _supply_events(m) == [("low_supply_covered", False)]
+    assert f"the first on {(m.date + dt.timedelta(days=1)).isoformat()}" in m.events[-1]["detail"]
+
+
 def _plan_round_trip(m: CislinkModel, cu: Customer, back_in_days: float, days_of_use: float) -> Leg:
     """The month's plan: the tug out to NRHO and back with ``days_of_use`` of each supply, walked to arrive in time."""
     payload = {c: kg * days_of_use for c, kg in m.node_use(cu.node).items()}
