@@ -1025,7 +1025,7 @@ class CislinkModel(mesa.Model):
         into a circuit (a fallback plan's remainder) keep the planner's order.
 
         With ``on_hand`` (stock, cargo on its way and the month's launches, by node and commodity)
-        the circuits are re-ordered by :func:`cislink.agents.tours.order_tours`: all types' tours
+        the circuits are re-ordered by :func:`cislink.agents.tours.walk_tours`: all types' tours
         walked together against that stock in days, where several legs leave a vehicle's node the one
         after which the month's loads are least short going first; each walked leg keeps the day the
         walk expects it to arrive (``Leg.due_day``).

@@ -3,7 +3,7 @@
 The plan counts each vehicle type's legs per month; it does not say in which order they go, only
 that the month's stock and arrivals cover them all. The order matters when vehicles feed each
 other: a lander that lifts ISRU propellant to low lunar orbit for the tug, a tug that waits at NRHO
-for the lander's load for the Mars vehicle. :func:`order_tours` walks all the types' tours together
+for the lander's load for the Mars vehicle. :func:`walk_tours` walks all the types' tours together
 in simulated days: the type whose vehicle is free first takes its next leg, drawing its cargo and
 burn from the stock at the leg's origin; the cargo reaches the destination when the leg arrives. A
 leg whose load is short waits for cargo already on its way there (as the agents do), else goes
@@ -14,9 +14,8 @@ after it greedily (at each step the least short leg); the leg whose trial leaves
 goes (a rollout). A leg that would cut the vehicle off from legs still to fly goes only when no
 other leaves there (Fleury's rule), so every tour still closes.
 
-:func:`walk_tours` gives, with the order, the day each leg is expected to arrive: the walk's own
-estimate, waits for cargo included. Stations use it to tell a resupply the plan has in hand from
-one that is missing.
+With the order comes the day each leg is expected to arrive: the walk's own estimate, waits for
+cargo included. Stations use it to tell a resupply the plan has in hand from one that is missing.
 """
 
 from __future__ import annotations
@@ -80,13 +79,9 @@ class TourWalk:
     arrive_days: dict[str, list[float | None]]
 
 
-def order_tours(tours: dict[str, Tour], on_hand: Stock, horizon_days: float) -> dict[str, list[Leg]]:
-    """Each type's legs in the order that leaves the month's loads least short (see the module docstring)."""
-    return walk_tours(tours, on_hand, horizon_days).order
-
-
 def walk_tours(tours: dict[str, Tour], on_hand: Stock, horizon_days: float) -> TourWalk:
-    """The order of :func:`order_tours`, with each leg's expected arrival (days from now)."""
+    """Each type's legs in the order that leaves the month's loads least short (see the module
+    docstring), with each leg's expected arrival (days from now)."""
 
     def settle(w: _Walk, day: float) -> None:
         if not w.arrivals:

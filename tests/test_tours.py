@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from cislink.agents.agents import Leg
-from cislink.agents.tours import Tour, order_tours, walk_tours
+from cislink.agents.tours import Tour, walk_tours
 
 
 def _tour(start: str, legs: list[tuple[str, str, float, float, float, float]]) -> Tour:
@@ -26,7 +26,7 @@ STOCK = {("llo", "P"): 10.0, ("nrho", "P"): 3.0, ("lsp", "P"): 50.0, ("eml1", "P
 
 
 def test_a_lander_alone_flies_down_first_when_its_load_would_leave_it_short_of_its_landing() -> None:
-    (order,) = order_tours({"lander": _tour("llo", LANDER)}, STOCK, 30.0).values()
+    (order,) = walk_tours({"lander": _tour("llo", LANDER)}, STOCK, 30.0).order.values()
     assert [g.destination for g in order] == ["lsp", "llo", "nrho", "llo"]
 
 
@@ -34,14 +34,14 @@ def test_a_lander_flies_the_load_a_tug_waits_for_first() -> None:
     # the tug at NRHO carries the lander's load on; flown last, the tug leaves without it (6 short);
     # flown first, the tug waits three days for it and only the lander's landing is 2 short
     tours = {"lander": _tour("llo", LANDER), "tug": _tour("nrho", TUG)}
-    order = order_tours(tours, STOCK, 30.0)
+    order = walk_tours(tours, STOCK, 30.0).order
     assert [g.destination for g in order["lander"]] == ["nrho", "llo", "lsp", "llo"]
     assert [g.destination for g in order["tug"]] == ["eml1", "nrho"]
 
 
 def test_every_tour_closes_and_keeps_its_legs() -> None:
     tours = {"lander": _tour("llo", LANDER + LANDER), "tug": _tour("nrho", TUG + TUG)}
-    for vt, order in order_tours(tours, {}, 30.0).items():
+    for vt, order in walk_tours(tours, {}, 30.0).order.items():
         assert sorted(map(id, order)) == sorted(map(id, tours[vt].legs))
         assert order[0].origin == tours[vt].start and order[-1].destination == tours[vt].start
         assert all(a.destination == b.origin for a, b in itertools.pairwise(order))
