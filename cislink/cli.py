@@ -12,7 +12,9 @@ import argparse
 import json
 import logging
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from cislink import __version__
@@ -119,6 +121,21 @@ def _load_scenario_arg(path: str) -> Any:
 
 
 # ---- scenarios -----------------------------------------------------------------------------------
+
+
+def _writable_folder(path: Path, option: str = "--out") -> Path:
+    """Create ``path`` if needed and make sure files can be written there, before any slow work starts."""
+    if path.exists() and not path.is_dir():
+        raise CislinkError(f"{option} {path}: is a file; give a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise CislinkError(
+            f"{option} {path}: cannot write there ({exc.strerror or exc}); give a folder you can create and write"
+        ) from None
+    return path
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
@@ -239,8 +256,6 @@ def _stoppable(work: Callable[[], Any], partial_is_useless: bool = False) -> Any
 
 
 def _cmd_study(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from cislink.orbits import build_network
     from cislink.planner.cases import SENSITIVITY
     from cislink.planner.interrupt import INTERRUPTED
@@ -262,8 +277,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
         )
     if not args.sensitivity and args.out is not None:
         raise CislinkError("--out DIR is only used with --sensitivity (where its PNG and JSON are written)")
-    if args.sensitivity and args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise CislinkError(f"--out {args.out}: is a file; give a folder for the sensitivity PNG and JSON")
+    if args.sensitivity:
+        _writable_folder(Path(args.out or "."))
     infrastructure = args.infrastructure or "all"
     scenario = _load_scenario_arg(args.scenario)
     settings = SolverSettings.from_scenario(
@@ -314,7 +329,6 @@ RUN_STOP_MESSAGE = "stopping after this month, which is saved for a resume (Ctrl
 
 def _cmd_run(args: argparse.Namespace) -> int:
     import datetime as dt
-    from pathlib import Path
 
     from cislink.agents.model import CislinkModel
     from cislink.agents.run import RunFolder, run
@@ -331,6 +345,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         scenario = _load_scenario_arg(args.scenario or "reference-2035")
         folder = RunFolder(Path(args.out))
         folder.check_free()
+        _writable_folder(folder.path)
         months = args.months or scenario.simulation.months
         from cislink.agents.policy import design_for_policy, policy_def
         from cislink.orbits import build_network
@@ -397,8 +412,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from cislink.agents.run import RunFolder
     from cislink.console.app import CislinkApp, default_folder
     from cislink.console.session import Session
@@ -417,6 +430,7 @@ def _cmd_console(args: argparse.Namespace) -> int:
         scenario = _load_scenario_arg(args.scenario or "reference-2035")
         folder = Path(args.out) if args.out else default_folder(scenario.name)
         RunFolder(folder).check_free()
+        _writable_folder(folder)
         from cislink.agents.policy import policy_def
 
         policy = policy_def(scenario, args.policy or scenario.policy).name
@@ -458,7 +472,6 @@ WARGAME_STOP_MESSAGE = "stopping: runs finished so far are kept (Ctrl-C again to
 
 def _cmd_wargame(args: argparse.Namespace) -> int:
     import tomllib
-    from pathlib import Path
 
     from cislink.agents.policy import policy_def
     from cislink.scenarios.schema import Disruption
@@ -484,7 +497,7 @@ def _cmd_wargame(args: argparse.Namespace) -> int:
             raise CislinkError(f"--disruptions {args.disruptions}: {exc}") from None
         scenario = scenario.model_copy(update={"disruptions": [*scenario.disruptions, *extra]})
     seed = scenario.simulation.seed if args.seed is None else args.seed
-    out = Path(args.out)
+    out = _writable_folder(Path(args.out))
     meta = {"scenario": scenario.name, "policies": policies, "runs": args.runs, "months": args.months, "seed": seed,
             "scenario_data": scenario.model_dump(mode="json")}  # fmt: skip
     meta_path = out / "sweep.json"
@@ -676,6 +689,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return STOPPED_EXIT
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file that could not be read or written after the checks (a full disk, say)
+        logging.getLogger(__name__).debug("%s failed", args.command, exc_info=True)
+        where = f" '{exc.filename}'" if exc.filename else ""
+        print(f"cislink {args.command}: error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

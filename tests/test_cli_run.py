@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
 import subprocess
@@ -89,6 +90,41 @@ def test_bad_input_exits_2_with_a_message(
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "quick-demo", "--months", "1"],
+        ["console", "quick-demo"],
+        ["wargame", "quick-demo", "--runs", "1", "--months", "1"],
+        ["study", "quick-demo", "--sensitivity"],
+    ],
+)
+@pytest.mark.parametrize(("where", "message"), [("{file}", "is a file"), ("{file}/sub", "cannot write there")])
+def test_an_out_folder_that_cannot_be_written_is_refused_before_any_work(
+    command: list[str], where: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "taken"
+    afile.write_text("x")
+    assert main([*command, "--out", where.format(file=afile)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {afile}" in err and message in err and "Traceback" not in err
+    assert afile.read_text() == "x"
+
+
+def test_a_full_disk_during_a_run_is_reported_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cislink.agents.run import RunFolder
+
+    def full(self: RunFolder, model: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path / "checkpoint.pkl"))
+
+    monkeypatch.setattr(RunFolder, "start", full)
+    assert main(["run", "quick-demo", "--months", "1", "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "checkpoint.pkl" in err and "Traceback" not in err
 
 
 def test_resume_refuses_new_settings_and_out_refuses_an_existing_run(tmp_path: Path, capsys) -> None:
