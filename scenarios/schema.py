@@ -29,8 +29,11 @@ def _once(values: list[str]) -> list[str]:
 
 
 Names = Annotated[list[Name], AfterValidator(_once)]
-PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+#: the largest quantity any field takes (kg, USD, m/s, days, ...): far above any real one, and small
+#: enough that the planner's sums over a horizon stay finite
+MAX_QUANTITY = 1e12
+PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 COMMODITIES = ("water", "oxygen", "food", "propellant", "lox", "lh2", "mmh", "nto", "cargo")
@@ -109,7 +112,7 @@ class Station(_Model):
 
     name: Name
     node: Name
-    crew: Annotated[int, Field(ge=0)]
+    crew: Annotated[int, Field(ge=0, le=100_000)]
     use: DailyUse = DailyUse()
     water_reuse_kg_per_person_day: NonNegFloat = 0.0
     oxygen_generation_kg_per_day: NonNegFloat = 0.0
@@ -136,7 +139,7 @@ class Servicing(_Model):
 
     name: Name
     node: Name
-    satellites: Annotated[int, Field(ge=0)]
+    satellites: Annotated[int, Field(ge=0, le=1_000_000)]
     serviced_fraction_per_year: Fraction
     propellant_kg_per_satellite: NonNegFloat
     share: Fraction = Field(description="Share of the satellite population in this regime.")
@@ -150,10 +153,10 @@ class Servicing(_Model):
 class MarsCampaign(_Model):
     """Crewed Mars missions (study Tables 8 and 9, eqs 5-6)."""
 
-    crew: Annotated[int, Field(ge=1)]
-    interval_months: Annotated[int, Field(ge=1)] = 60
-    duration_months: Annotated[int, Field(ge=1)] = 36
-    first_month: Annotated[int, Field(ge=0)] = 0
+    crew: Annotated[int, Field(ge=1, le=100_000)]
+    interval_months: Annotated[int, Field(ge=1, le=600)] = 60
+    duration_months: Annotated[int, Field(ge=1, le=600)] = 36
+    first_month: Annotated[int, Field(ge=0, le=600)] = 0
     water_kg_per_year: NonNegFloat
     oxygen_kg_per_year: NonNegFloat
     food_kg_per_year: NonNegFloat
@@ -167,7 +170,7 @@ class DepotOption(_Model):
     allowed_nodes: Names
     mass_fraction: Fraction = Field(default=0.25, description="Depot dry mass per kg of capacity (study: 0.25).")
     max_capacity_kg: PositiveFloat = 1_000_000.0
-    max_storage_months: Annotated[int, Field(ge=1)] = 6
+    max_storage_months: Annotated[int, Field(ge=1, le=600)] = 6
     ddte_usd: NonNegFloat
     operations_usd_per_year: NonNegFloat = 0.0
     disposal_isp_s: PositiveFloat = Field(
@@ -179,7 +182,7 @@ class DepotOption(_Model):
 
 class TugOption(_Model):
     vehicle: Name
-    max_fleet: Annotated[int, Field(ge=0)] = 10
+    max_fleet: Annotated[int, Field(ge=0, le=1_000)] = 10
     ddte_usd: NonNegFloat
     operations_usd_per_year: NonNegFloat = 0.0
     cost_source: str = ""

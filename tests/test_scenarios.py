@@ -144,6 +144,21 @@ def test_nan_and_infinity_are_refused(value: str) -> None:
     assert "finite" in msg
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("water_kg_per_year = 2_920", "water_kg_per_year = 1e308", "mars.water_kg_per_year"),
+        ("price_usd = 97_000_000", "price_usd = 1e13", "launch_vehicles[1].price_usd"),
+        ("crew = 7", "crew = 9_000_000_000", "stations[2].crew"),
+    ],
+)
+def test_quantities_beyond_any_real_one_are_refused(old: str, new: str, path: str) -> None:
+    """A finite but absurd figure once overflowed the planner's sums into a traceback."""
+    msg = _error(REFERENCE_TEXT.replace(old, new, 1))
+    assert path in msg
+    assert "less than or equal to" in msg
+
+
 def test_unknown_node_is_named_with_the_allowed_ones() -> None:
     msg = _error(REFERENCE_TEXT.replace('node = "nrho"', 'node = "nhro"'))
     assert "stations[1].node: unknown node 'nhro'; allowed: dro, earth, eml1" in msg
