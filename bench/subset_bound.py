@@ -39,8 +39,9 @@ change to the formulation can be judged by the bound it buys:
 - what the branching is given (``--branching``): the whole subset's MIP (interior-point root, as
   the study) as it is; with one more whole column per period type and vehicle type for its launches
   and for its trips (each equal to the sum of its months'), which HiGHS may branch on as the launch
-  mix split does; and with the tug fleet held at one and at two or more (the subset's bound is the
-  lesser of the two).
+  mix split does; the same with the months' launch counts continuous (a relaxation: launches whole
+  only in each period's sum); and with the tug fleet held at one and at two or more (the subset's
+  bound is the lesser of the two).
 """
 
 from __future__ import annotations
@@ -539,18 +540,26 @@ def branching(p: Problem, settings: SolverSettings, segment_months: list[int]) -
         return info.mip_dual_bound
 
     run("as it is", p.highs(settings, every_col, every_row, p.cost, integer=True))
-    h = p.highs(settings, every_col, every_row, p.cost, integer=True)
     groups: dict[tuple[str, str, int], list[int]] = {}
     for j, name in enumerate(names):
         if name in ("launches", "trips") and p.whole(j):
             groups.setdefault((name, p.cols[j].index()[0], period_of[steps[j]]), []).append(j)
-    for cols in groups.values():  # a whole column equal to the period's sum of the months' counts
-        k = h.getNumCol()
-        h.addCol(0.0, 0.0, highspy.kHighsInf, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
-        h.changeColIntegrality(k, highspy.HighsVarType.kInteger)
-        coefs = np.asarray([1.0] * len(cols) + [-1.0])
-        h.addRow(0.0, 0.0, len(cols) + 1, np.asarray([*cols, k], dtype=np.int32), coefs)
-    run(f"with {len(groups)} whole columns per period", h)
+
+    def with_period_columns(months_whole: bool) -> highspy.Highs:
+        h = p.highs(settings, every_col, every_row, p.cost, integer=True)
+        for (name, _, _), cols in groups.items():  # a whole column equal to the period's sum of the months' counts
+            if name == "launches" and not months_whole:
+                set_type(h, cols, highspy.HighsVarType.kContinuous)
+            k = h.getNumCol()
+            h.addCol(0.0, 0.0, highspy.kHighsInf, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
+            h.changeColIntegrality(k, highspy.HighsVarType.kInteger)
+            coefs = np.asarray([1.0] * len(cols) + [-1.0])
+            h.addRow(0.0, 0.0, len(cols) + 1, np.asarray([*cols, k], dtype=np.int32), coefs)
+        return h
+
+    run(f"with {len(groups)} whole columns per period", with_period_columns(months_whole=True))
+    # a relaxation: a period's launches whole in sum only, so a launch may be spread over its months
+    run("the same, the months' launch counts continuous", with_period_columns(months_whole=False))
     tug = next((j for j, name in enumerate(names) if name == "fleet" and p.cols[j].index() == "tug"), None)
     if tug is None:
         return
