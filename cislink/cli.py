@@ -282,7 +282,12 @@ def _cmd_study(args: argparse.Namespace) -> int:
     infrastructure = args.infrastructure or "all"
     scenario = _load_scenario_arg(args.scenario)
     settings = SolverSettings.from_scenario(
-        scenario, solver=args.solver, time_limit_s=args.time_limit, mip_gap=args.gap, threads=args.threads
+        scenario,
+        solver=args.solver,
+        time_limit_s=args.time_limit,
+        mip_gap=args.gap,
+        threads=args.threads,
+        seed=args.seed,
     )
     settings.check()
     network = build_network(scenario)
@@ -298,7 +303,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
         (out / f"{scenario.name}-sensitivity.json").write_text(json.dumps(summaries, indent=2) + "\n")
         stopped = any(r.plan.solve.status == INTERRUPTED for r in results)
         if args.json:
-            print(json.dumps({"cases": summaries, "plot": str(png)}, indent=2))
+            print(json.dumps({"cases": summaries, "plot": str(png), "settings": _settings_summary(settings)}, indent=2))
             return STOPPED_EXIT if stopped else 0
         print(f"Infrastructure sensitivity: {scenario.name}, {scenario.planner.horizon_months} months\n")
         print(format_table(SENSITIVITY_HEADER, sensitivity_rows(results), right=set(range(1, len(SENSITIVITY_HEADER)))))
@@ -312,6 +317,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     summary = result.summary()
+    summary["settings"] = _settings_summary(settings)
     stopped = summary["status"] == INTERRUPTED
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -321,6 +327,17 @@ def _cmd_study(args: argparse.Namespace) -> int:
     print("\nprogramme subsets solved (the plan above is the cheapest; its bound the least of theirs):\n")
     print(format_table(SUBSET_HEADER, subset_rows(summary), right={1, 2, 3, 4}))
     return STOPPED_EXIT if stopped else 0
+
+
+def _settings_summary(settings: Any) -> dict[str, Any]:
+    """What a study was solved with, so that its figures can be reproduced."""
+    return {
+        "solver": settings.solver,
+        "time_limit_s": settings.time_limit_s,
+        "mip_gap": settings.mip_gap,
+        "threads": settings.threads,
+        "seed": settings.seed,
+    }
 
 
 #: What the first Ctrl-C during ``cislink run`` prints: the month in progress is finished and saved.
@@ -577,6 +594,15 @@ def _seed_arg(text: str) -> int:
     return _int_at_least(text, 0)
 
 
+def _solver_seed_arg(text: str) -> int:
+    from cislink.scenarios.schema import SOLVER_SEED_MAX
+
+    value = _int_at_least(text, 0)
+    if value > SOLVER_SEED_MAX:
+        raise argparse.ArgumentTypeError(f"'{text}': allowed: 0 to {SOLVER_SEED_MAX:,} (the solvers' seed range)")
+    return value
+
+
 # ---- parser ---------------------------------------------------------------------------------------
 
 
@@ -621,6 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds for the whole study")
     p.add_argument("--gap", type=_gap, metavar="G", help="relative optimality gap to stop at, e.g. 0.01")
     p.add_argument("--threads", type=_positive_int, metavar="N", help="solver threads")
+    p.add_argument("--seed", type=_solver_seed_arg, metavar="S", help="solver random seed (default: the scenario's)")
     p.add_argument("--out", metavar="DIR", help="where --sensitivity writes its PNG and JSON (default: here)")
     p.set_defaults(handler=_cmd_study)
 

@@ -40,12 +40,21 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
         ("disposal reserves", _reserves(s)),
         ("shortfall", f"{s['shortfall_kg']:,.0f} kg"),
         *_all_built_row(s),
-        ("solver", f"{s['solver']} ({s['status']})"),
+        ("solver", f"{s['solver']} ({s['status']})" + _settings_note(s)),
         ("gap", pct(s["mip_gap"]) + _stopped_note(s)),
         *_bound_row(s),
         ("build / solve", f"{s['build_seconds']:.2f} s / {s['solve_seconds']:.1f} s"),
     ]
     return rows
+
+
+def _settings_note(s: dict[str, Any]) -> str:
+    """The limit, gap, threads and seed the study was solved with (when the caller recorded them)."""
+    c = s.get("settings")
+    if not c:
+        return ""
+    threads = f"{c['threads']} thread" + ("s" if c["threads"] != 1 else "")
+    return f", {c['time_limit_s']:g} s limit, gap {c['mip_gap']:g}, {threads}, seed {c['seed']}"
 
 
 def _reserves(s: dict[str, Any]) -> str:

@@ -32,6 +32,8 @@ Names = Annotated[list[Name], AfterValidator(_once)]
 #: the largest quantity any field takes (kg, USD, m/s, days, ...): far above any real one, and small
 #: enough that the planner's sums over a horizon stay finite
 MAX_QUANTITY = 1e12
+#: the largest random seed HiGHS and SCIP accept (a C int); HiGHS ignores a larger one
+SOLVER_SEED_MAX = 2**31 - 1
 PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
@@ -270,7 +272,9 @@ class PlannerSettings(_Model):
     time_limit_s: PositiveFloat = 120.0
     mip_gap: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] = 0.01
     threads: Annotated[int, Field(ge=1, le=256)] = 2
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=SOLVER_SEED_MAX)] = Field(
+        default=0, description="The solvers' random seed (HiGHS and SCIP take 0 to 2,147,483,647)."
+    )
     shortfall_penalty_usd_per_kg: PositiveFloat = 1.0e7
     window_time_limit_s: PositiveFloat = Field(
         default=30.0, description="Time limit of each monthly re-plan in a run, s (the study uses time_limit_s)."

@@ -109,6 +109,8 @@ def test_sensitivity_writes_a_png_and_one_table(tmp_path, capsys: pytest.Capture
         (["--infrastructure", "lasers"], "invalid choice: 'lasers'"),
         (["--solver", "cplex"], "invalid choice: 'cplex'"),
         (["--threads", "0"], "allowed: 1 or more"),
+        (["--seed", "-1"], "allowed: 0 or more"),
+        (["--seed", "2147483648"], "allowed: 0 to 2,147,483,647"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(argv, message, capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,3 +161,26 @@ def test_more_solver_threads_than_cores_are_capped_with_a_warning(
     caplog.clear()  # said once: a run reads the settings at every re-plan
     assert solve.SolverSettings.from_scenario(load("quick-demo"), threads=64).threads == 2
     assert "solver threads asked for" not in caplog.text
+
+
+def test_the_seed_given_reaches_every_highs_solve_and_is_reported(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HiGHS silently ignores a seed above its range; the CLI refuses one, and passes the rest on."""
+    from cislink.planner import solve
+
+    seeds: list[int] = []
+    real = solve.highs_options
+
+    def spy(s: solve.SolverSettings) -> dict:
+        seeds.append(s.seed)
+        return real(s)
+
+    monkeypatch.setattr(solve, "highs_options", spy)
+    monkeypatch.setattr("cislink.planner.arrays.highs_options", spy)
+    argv = ["study", "quick-demo", "--infrastructure", "depots", "--json", "--time-limit", "60", "--seed", "4321"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    settings = {k: v for k, v in out["settings"].items() if k != "threads"}  # threads are capped at the cores
+    assert settings == {"solver": "highs", "time_limit_s": 60.0, "mip_gap": 0.01, "seed": 4321}
+    assert seeds and set(seeds) == {4321}
