@@ -488,10 +488,8 @@ WARGAME_STOP_MESSAGE = "stopping: runs finished so far are kept (Ctrl-C again to
 
 
 def _cmd_wargame(args: argparse.Namespace) -> int:
-    import tomllib
-
     from cislink.agents.policy import policy_def
-    from cislink.scenarios.schema import Disruption
+    from cislink.scenarios import load_disruptions
     from cislink.wargame.report import write_report
     from cislink.wargame.sweep import Sweep, run_sweep
 
@@ -503,15 +501,7 @@ def _cmd_wargame(args: argparse.Namespace) -> int:
     for p in policies:
         policy_def(scenario, p)
     if args.disruptions:
-        try:
-            data = tomllib.loads(Path(args.disruptions).read_text())
-            extra = [Disruption.model_validate(d) for d in data.get("disruptions", [])]
-        except OSError as exc:
-            raise CislinkError(f"--disruptions {args.disruptions}: cannot read it ({exc.strerror})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise CislinkError(f"--disruptions {args.disruptions}: not valid TOML ({exc})") from None
-        except ValueError as exc:
-            raise CislinkError(f"--disruptions {args.disruptions}: {exc}") from None
+        extra = load_disruptions(args.disruptions, scenario)
         scenario = scenario.model_copy(update={"disruptions": [*scenario.disruptions, *extra]})
     seed = scenario.simulation.seed if args.seed is None else args.seed
     out = _writable_folder(Path(args.out))
@@ -592,6 +582,17 @@ def _months_arg(text: str) -> int:
 
 def _seed_arg(text: str) -> int:
     return _int_at_least(text, 0)
+
+
+#: the most futures per policy a sweep holds (its run files are numbered with five digits)
+MAX_RUNS = 99_999
+
+
+def _runs_arg(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_RUNS:
+        raise argparse.ArgumentTypeError(f"'{text}': allowed: 1 to {MAX_RUNS:,} futures per policy")
+    return value
 
 
 def _solver_seed_arg(text: str) -> int:
@@ -679,7 +680,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run N randomised futures per policy in parallel and compare the policies.",
     )
     p.add_argument("scenario", nargs="?", default=None, help="scenario file or bundled name (default reference-2035)")
-    p.add_argument("--runs", type=_positive_int, default=20, metavar="N", help="futures per policy (default 20)")
+    p.add_argument("--runs", type=_runs_arg, default=20, metavar="N", help="futures per policy (default 20)")
     p.add_argument("--policies", default=None, metavar="P,Q", help="comma-separated (default: all the scenario's)")
     p.add_argument("--months", type=_months_arg, default=12, metavar="M", help="months per run (default 12)")
     p.add_argument("--seed", type=_seed_arg, default=None, metavar="S", help="first seed (default: the scenario's)")

@@ -6,7 +6,16 @@ message naming the file, line, field path, the problem and what is allowed.
 
 from __future__ import annotations
 
-from cislink.scenarios.loader import BundledScenario, ScenarioError, bundled, load, loads, resolve, validate
+from cislink.scenarios.loader import (
+    BundledScenario,
+    ScenarioError,
+    bundled,
+    load,
+    load_disruptions,
+    loads,
+    resolve,
+    validate,
+)
 from cislink.scenarios.nodes import REFERENCE_NODES, ArcOverride, NodeSpec
 from cislink.scenarios.schema import Scenario
 
@@ -19,6 +28,7 @@ __all__ = [
     "ScenarioError",
     "bundled",
     "load",
+    "load_disruptions",
     "loads",
     "resolve",
     "validate",

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from cislink.errors import CislinkError
-from cislink.scenarios.schema import Scenario
+from cislink.scenarios.schema import Disruption, Scenario
 
 BUNDLED_PACKAGE = "cislink.scenarios"
 MAX_BYTES = 5_000_000
@@ -66,6 +66,42 @@ def load(name_or_path: str | Path) -> Scenario:
     """Read and validate a scenario file (or a bundled scenario by name)."""
     path = resolve(name_or_path)
     where = f"scenario file '{path}'"
+    text = _read_text(path, where)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{where}: TOML syntax error: {exc}") from None
+    return validate(data, text=text, where=where)
+
+
+def load_disruptions(path: str | Path, scenario: Scenario) -> list[Disruption]:
+    """The ``[[disruptions]]`` of a TOML file, checked against ``scenario`` as its own would be.
+
+    Each must name a target the scenario has; errors name the file's own lines. The file holds
+    nothing but ``[[disruptions]]`` tables.
+    """
+    path = Path(path)
+    where = f"disruptions file '{path}'"
+    if not path.exists():
+        raise ScenarioError(f"{where}: no such file")
+    text = _read_text(path, where, "give one or more [[disruptions]] tables")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{where}: TOML syntax error: {exc}") from None
+    other = sorted(set(data) - {"disruptions"})
+    if other:
+        named = ", ".join(repr(k) for k in other)
+        raise ScenarioError(f"{where}: unknown table or key {named}; allowed: [[disruptions]]")
+    if not isinstance(data.get("disruptions", []), list):
+        raise ScenarioError(f"{where}: 'disruptions' must be [[disruptions]] tables")
+    # the scenario with only the file's disruptions: the same checks, and indices that are the file's
+    alone = {**scenario.model_dump(mode="json"), "disruptions": data.get("disruptions", [])}
+    return list(validate(alone, text=text, where=where).disruptions)
+
+
+def _read_text(path: Path, where: str, empty_hint: str = "start from a bundled scenario (cislink scenarios)") -> str:
+    """A scenario-like TOML file's text, refused with a message if it is not one."""
     if path.is_dir():
         raise ScenarioError(f"{where}: is a folder; give a .toml file")
     try:
@@ -84,12 +120,8 @@ def load(name_or_path: str | Path) -> Scenario:
     if "\x00" in text:
         raise ScenarioError(f"{where}: contains NUL bytes; a scenario is a UTF-8 TOML text file")
     if not text.strip():
-        raise ScenarioError(f"{where}: is empty; start from a bundled scenario (cislink scenarios)")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{where}: TOML syntax error: {exc}") from None
-    return validate(data, text=text, where=where)
+        raise ScenarioError(f"{where}: is empty; {empty_hint}")
+    return text
 
 
 def loads(text: str, where: str = "scenario text") -> Scenario:

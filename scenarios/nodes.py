@@ -20,6 +20,8 @@ NodeKind = Literal["surface", "circular", "libration", "staging"]
 BodyName = Literal["earth", "moon", "mars"]
 
 NODE_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+#: the orbital regimes a debris event may close (their densities and margins are in ``orbits/debris.py``)
+DEBRIS_REGIMES = ("leo", "meo", "geo", "cislunar", "lunar", "mars", "heliocentric")
 _NAME_RE = re.compile(NODE_NAME_PATTERN)
 
 

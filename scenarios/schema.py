@@ -10,12 +10,21 @@ interval that fits the horizon) run after the fields themselves are valid.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from cislink.scenarios.nodes import NODE_NAME_PATTERN, REFERENCE_NODES, ArcOverride, NodeSpec, launch_class, topology
+from cislink.scenarios.nodes import (
+    DEBRIS_REGIMES,
+    NODE_NAME_PATTERN,
+    REFERENCE_NODES,
+    ArcOverride,
+    NodeSpec,
+    launch_class,
+    topology,
+)
 
 Name = Annotated[str, Field(pattern=NODE_NAME_PATTERN, description="lower-case id: letters, digits, _")]
 
@@ -448,6 +457,16 @@ class Scenario(_Model):
                 f"planner.window_months: {self.planner.window_months} exceeds horizon_months "
                 f"({self.planner.horizon_months}); allowed: 1 to {self.planner.horizon_months}"
             )
+        targets = self.disruption_targets()
+        types = "|".join(re.escape(v.name) for v in self.vehicles)
+        for i, d in enumerate(self.disruptions):
+            one_vehicle = d.kind == "vehicle_loss" and types and re.fullmatch(rf"(?:{types})-[1-9][0-9]*", d.target)
+            if d.target not in targets[d.kind] and not one_vehicle:
+                extra = " (or one vehicle: TYPE-N, e.g. tug-1)" if d.kind == "vehicle_loss" and types else ""
+                raise ValueError(
+                    f"disruptions[{i}].target: unknown target '{d.target}' for {d.kind}; allowed: "
+                    f"{', '.join(targets[d.kind]) or 'none in this scenario'}{extra}"
+                )
         reachable = self.reachable_nodes(arcs)
         for i, s in enumerate(self.stations):
             if s.node not in reachable:
@@ -462,6 +481,20 @@ class Scenario(_Model):
             if a.node not in reachable:
                 raise ValueError(f"allies[{i}].node: no launch vehicle or vehicle can reach '{a.node}'")
         return self
+
+    def disruption_targets(self) -> dict[str, list[str]]:
+        """What each kind of disruption may hit in some run of this scenario (a run may have fewer)."""
+        lvs = self.launch_vehicles
+        infra = self.infrastructure
+        return {
+            "launch_failure": sorted(lv.name for lv in lvs),
+            "embargo": sorted({lv.name for lv in lvs} | {lv.provider for lv in lvs}),
+            "vehicle_loss": sorted(v.name for v in self.vehicles),
+            "depot_loss": sorted(infra.depot.allowed_nodes) if infra.depot is not None else [],
+            "isru_outage": [infra.isru.node, "isru"] if infra.isru is not None else [],
+            "relay_outage": sorted({r.name for r in self.relays} | {r.node for r in self.relays}),
+            "debris_event": list(DEBRIS_REGIMES),
+        }
 
     def reachable_nodes(self, arcs: list[tuple[str, str]] | None = None) -> set[str]:
         """Nodes supplies can reach: launch destinations, then wherever a vehicle can fly from there."""

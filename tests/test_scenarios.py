@@ -320,3 +320,36 @@ def test_cross_field_errors_carry_the_line(tmp_path: Path) -> None:
     line = next(i for i, t in enumerate(bad.read_text().splitlines(), 1) if "nhro" in t)
     with pytest.raises(ScenarioError, match=rf"line {line}: stations\[1\]\.node: unknown node 'nhro'"):
         load(bad)
+
+
+@pytest.mark.parametrize(
+    ("kind", "target", "allowed"),
+    [
+        ("launch_failure", "falcon_10", "allowed: falcon_9, falcon_heavy, sls_block_2_cargo"),
+        ("vehicle_loss", "tugg", "allowed: lander, mars_transfer_vehicle, tug (or one vehicle: TYPE-N"),
+        ("depot_loss", "lsp", "allowed: dro, eml1, eml2, geo, leo, llo, nrho"),
+        ("debris_event", "vleo", "allowed: leo, meo, geo"),
+        ("relay_outage", "moon_relay", "allowed: "),
+    ],
+)
+def test_a_disruption_whose_target_the_scenario_lacks_is_refused(kind: str, target: str, allowed: str) -> None:
+    """Such a disruption was accepted and, in the run, never happened."""
+    msg = _error(REFERENCE_TEXT + f'\n[[disruptions]]\nkind = "{kind}"\ntarget = "{target}"\nstart = 2035-03-01\n')
+    assert f"disruptions[0].target: unknown target '{target}' for {kind}" in msg
+    assert allowed in msg
+
+
+@pytest.mark.parametrize(
+    ("kind", "target"),
+    [("vehicle_loss", "tug-2"), ("vehicle_loss", "lander"), ("isru_outage", "isru"), ("embargo", "spacex")],
+)
+def test_disruptions_with_targets_a_run_can_have_are_accepted(kind: str, target: str) -> None:
+    text = REFERENCE_TEXT + f'\n[[disruptions]]\nkind = "{kind}"\ntarget = "{target}"\nstart = 2035-03-01\n'
+    assert loads(text).disruptions[0].target == target
+
+
+def test_the_debris_regimes_a_scenario_may_name_are_the_debris_model_s() -> None:
+    from cislink.orbits.debris import DebrisModel
+    from cislink.scenarios.nodes import DEBRIS_REGIMES
+
+    assert sorted(DebrisModel().regimes) == sorted(DEBRIS_REGIMES)

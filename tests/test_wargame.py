@@ -155,6 +155,11 @@ def test_bad_arguments_exit_2(tmp_path, capsys) -> None:
     bad.write_text('[[disruptions]]\nkind = "meteor"\ntarget = "leo"\nstart = 2035-02-01\n')
     assert main(["wargame", "quick-demo", "--disruptions", str(bad), "--out", str(tmp_path / "x")]) == 2
     assert "meteor" in capsys.readouterr().err
+    bad.write_text('[[disruptions]]\nkind = "launch_failure"\ntarget = "falcon_10"\nstart = 2035-02-01\n')
+    assert main(["wargame", "quick-demo", "--disruptions", str(bad), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err  # the file's own line, and what the scenario has
+    assert "line 3: disruptions[0].target: unknown target 'falcon_10'" in err and "allowed: falcon_9" in err
+    assert not (tmp_path / "x" / "sweep.json").exists()
     (tmp_path / "y").mkdir()
     (tmp_path / "y" / "sweep.json").write_text(json.dumps({"months": 99}))
     assert main(["wargame", "quick-demo", "--months", "1", "--out", str(tmp_path / "y")]) == 2

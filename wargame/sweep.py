@@ -118,6 +118,11 @@ def run_sweep(
         if own and scheduler:
             try:
                 client = Client(scheduler, timeout="20s")
+            except ValueError as exc:  # not an address at all
+                raise CislinkError(
+                    f"--scheduler {scheduler}: not a scheduler address ({exc}); allowed: an address such as "
+                    "tcp://host:8786"
+                ) from None
             except (OSError, TimeoutError) as exc:
                 raise CislinkError(
                     f"--scheduler {scheduler}: cannot connect ({exc}); give a running scheduler"
