@@ -479,6 +479,8 @@ def _cmd_console(args: argparse.Namespace) -> int:
     if app.return_code:
         print(f"the console stopped on an error; the run is saved (see {folder / 'console.log'})", file=sys.stderr)
         return app.return_code
+    if app.open_error is not None:  # nothing was opened, so there is nothing to reopen
+        raise CislinkError(app.open_error)
     print(f"run folder: {folder} (reopen with: cislink console --resume {folder})")
     return 0
 

@@ -97,6 +97,8 @@ class CislinkApp(App[None]):
         self.running = False
         self.speed_index = 0
         self.busy = ""  # what the worker is doing, shown in the header
+        #: why the run could not be opened (a bad scenario or run folder); the console then only quits
+        self.open_error: str | None = None
         self.filter_text = ""
         self.label = label
         self._credit = 0.0
@@ -159,10 +161,16 @@ class CislinkApp(App[None]):
 
             msg = str(exc) if isinstance(exc, CislinkError) else f"{type(exc).__name__}: {exc}"
             log.exception("could not open the run")
-            self.call_from_thread(self._set_busy, f"could not open the run: {msg}")
+            self.call_from_thread(self._failed_to_open, msg)
             return
         view = session.view()
         self.call_from_thread(self._opened, session, view)
+
+    def _failed_to_open(self, msg: str) -> None:
+        self.open_error = msg
+        self.busy = ""
+        self._draw_header()
+        self.query_one("#map", NetworkMap).failed(f"could not open the run: {msg}\n\npress q to quit")
 
     def _opened(self, session: Session, view: View) -> None:
         self.session = session
@@ -226,7 +234,9 @@ class CislinkApp(App[None]):
     # ---- drawing ---------------------------------------------------------------------------------
     def _header_text(self) -> str:
         v = self.view
-        if self.busy:
+        if self.open_error:
+            state = f"[bold red]✖ could not open the run[/] (q quits): {escape(self.open_error)}"
+        elif self.busy:
             state = f"[bold yellow]⟳ {escape(self.busy)}[/]"
         elif v is not None and v.finished:
             state = "[green]■ complete[/]"

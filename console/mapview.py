@@ -58,16 +58,22 @@ class NetworkMap(Widget):
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.view: View | None = None
+        self.error = ""
 
     def update(self, view: View) -> None:
         self.view = view
+        self.refresh()
+
+    def failed(self, message: str) -> None:
+        """Show why there is no network to draw, in place of the map."""
+        self.error = message
         self.refresh()
 
     def render(self) -> Text:
         w, h = max(self.size.width, 20), max(self.size.height, 6)
         v = self.view
         if v is None:
-            return Text("loading the network…", style="dim")
+            return Text(self.error, style="bold red") if self.error else Text("loading the network…", style="dim")
         grid = [[" "] * w for _ in range(h)]
         style = [[""] * w for _ in range(h)]
 

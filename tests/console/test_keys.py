@@ -275,3 +275,32 @@ async def test_a_solver_failure_is_an_alarm_and_the_console_goes_on(app: Cislink
         await pilot.press("n")
         await settle(pilot)
         assert app.view.day == day + 1
+
+
+async def test_a_run_that_cannot_be_opened_says_why_and_q_quits(tmp_path) -> None:
+    """A corrupt run folder: the reason in the header and in place of the map, no spinner, and q quits."""
+    from textual.widgets import Static
+
+    from cislink.console.mapview import NetworkMap
+    from cislink.console.session import Session
+
+    (tmp_path / "checkpoint.pkl").write_bytes(b"not a checkpoint")
+
+    def make(status):
+        status("reopening…")
+        return Session.resume(tmp_path)
+
+    app = CislinkApp(make, label="broken")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session is None and app.open_error is not None
+        assert "checkpoint.pkl cannot be read" in app.open_error
+        header = str(app.query_one("#header", Static).render())
+        assert "could not open the run" in header and "⟳" not in header
+        assert "press q to quit" in str(app.query_one("#map", NetworkMap).render())
+        await pilot.press("n", "m", "space")  # nothing to step, and no error either
+        await pilot.press("q")
+        await pilot.pause()
+    assert not app.return_code
+    assert (tmp_path / "checkpoint.pkl").read_bytes() == b"not a checkpoint"  # the folder is left as it was
