@@ -39,7 +39,10 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_network(args: argparse.Namespace) -> int:
     from cislink.orbits import build_network
 
-    scenario = _load_scenario_arg(args.scenario) if args.scenario else None
+    if args.scenario and args.scenario_option and args.scenario != args.scenario_option:
+        raise CislinkError(f"two scenarios given ('{args.scenario}' and --scenario {args.scenario_option}); give one")
+    given = args.scenario or args.scenario_option
+    scenario = _load_scenario_arg(given) if given else None
     network = build_network(scenario, use_cache=not args.no_cache)
     for name in (args.origin, args.destination):
         if name is not None:
@@ -618,10 +621,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    parser.commands = sub.choices  # type: ignore[attr-defined]
 
     p = sub.add_parser("network", help="print the orbit network's arcs (delta-v, time of flight, margins)")
     p.add_argument("--json", action="store_true", help="print a JSON list of arcs instead of a table")
-    p.add_argument("--scenario", metavar="FILE", help="use the nodes and arc overrides of a scenario file")
+    p.add_argument("scenario", nargs="?", help="scenario file or bundled name whose nodes and arc overrides to use")
+    p.add_argument("--scenario", dest="scenario_option", metavar="FILE", help="the same, as an option")
     p.add_argument("--from", dest="origin", metavar="NODE", help="only arcs leaving NODE")
     p.add_argument("--to", dest="destination", metavar="NODE", help="only arcs arriving at NODE")
     p.add_argument("--no-cache", action="store_true", help="recompute instead of reading the disk cache")
@@ -703,7 +708,9 @@ _EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the command they were given to, with its own usage
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")  # type: ignore[attr-defined]
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if args.verbose < 2:  # Mesa logs every model step at INFO, a line per simulated day: only with -vv

@@ -34,7 +34,18 @@ def test_unknown_option_exits_2(capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["network", "--bogus"])
     assert exc.value.code == 2
-    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "cislink network: error: unrecognized arguments: --bogus" in err  # named by its command
+    assert "cislink network --help" in err
+
+
+def test_the_scenario_may_be_given_as_other_commands_take_it(network, capsys) -> None:
+    assert main(["network", "reference-2035", "--from", "lsp", "--json"]) == 0
+    positional = json.loads(capsys.readouterr().out)
+    assert main(["network", "--scenario", "reference-2035", "--from", "lsp", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == positional and len(positional) == 1
+    assert main(["network", "quick-demo", "--scenario", "reference-2035"]) == 2
+    assert "two scenarios given" in capsys.readouterr().err
 
 
 def test_help_lists_the_subcommands(capsys) -> None:
