@@ -461,6 +461,11 @@ class Scenario(_Model):
         types = "|".join(re.escape(v.name) for v in self.vehicles)
         for i, d in enumerate(self.disruptions):
             one_vehicle = d.kind == "vehicle_loss" and types and re.fullmatch(rf"(?:{types})-[1-9][0-9]*", d.target)
+            if d.start < self.simulation.start_date:
+                raise ValueError(
+                    f"disruptions[{i}].start: {d.start} is before the simulation starts "
+                    f"({self.simulation.start_date}); allowed: {self.simulation.start_date} or later"
+                )
             if d.target not in targets[d.kind] and not one_vehicle:
                 extra = " (or one vehicle: TYPE-N, e.g. tug-1)" if d.kind == "vehicle_loss" and types else ""
                 raise ValueError(

@@ -353,3 +353,10 @@ def test_the_debris_regimes_a_scenario_may_name_are_the_debris_model_s() -> None
     from cislink.scenarios.nodes import DEBRIS_REGIMES
 
     assert sorted(DebrisModel().regimes) == sorted(DEBRIS_REGIMES)
+
+
+def test_a_disruption_before_the_simulation_starts_is_refused() -> None:
+    """It would have struck on the first day with its full duration."""
+    text = REFERENCE_TEXT + '\n[[disruptions]]\nkind = "relay_outage"\ntarget = "geo_relay"\nstart = 2034-12-01\n'
+    msg = _error(text)
+    assert "disruptions[0].start: 2034-12-01 is before the simulation starts (2035-01-01)" in msg
