@@ -245,3 +245,25 @@ def test_ctrl_c_stops_the_sweep_cleanly_and_the_same_command_continues(tmp_path,
     # the stopped and continued sweep has the rows of one never stopped
     same = Sweep(DEMO, ("sovereign", "purchased"), 10, 2, 11)
     assert load_rows(out, same) == run_sweep(same, tmp_path / "whole", workers=2)
+
+
+def test_paired_differences_tell_ties_from_losses() -> None:
+    """Equal figures once read as 'better in 0%', as if the policy lost in every future."""
+    import pandas as pd
+
+    from cislink.wargame.report import FIGURES, paired_table
+
+    def run(policy: str, i: int, cost: float, tolls: float) -> dict:
+        row = {col: 0.0 for col, _, _ in FIGURES}
+        return {**row, "policy": policy, "run": i, "total_cost_usd": cost, "tolls_usd": tolls}
+
+    runs = pd.DataFrame(
+        [run("sovereign", i, 100.0, 10.0) for i in range(4)]
+        + [run("purchased", 0, 90.0, 5.0), run("purchased", 1, 110.0, 20.0)]
+        + [run("purchased", i, 100.0, 10.0) for i in (2, 3)]
+    )
+    table = paired_table(runs, ["sovereign", "purchased"]).set_index("figure")
+    cost, tolls, short = table.loc["total cost, $M"], table.loc["tolls, $M"], table.loc["shortfall, t"]
+    assert (cost["better in"], cost["worse in"]) == (0.25, 0.25)  # cheaper once, dearer once, two ties
+    assert (tolls["better in"], tolls["worse in"]) == (0.25, 0.25)  # higher tolls are the better ones
+    assert (short["better in"], short["worse in"]) == (0.0, 0.0)  # tied in every future

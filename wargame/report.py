@@ -2,7 +2,7 @@
 
 Per policy: mean, 5th and 95th percentile of each figure. Paired differences: run ``i`` of a policy
 minus run ``i`` of the first policy named (same seed, same future), with their mean and
-percentiles and the share of futures in which the policy did better.
+percentiles and the shares of futures in which the policy did better and worse (the rest tied).
 """
 
 from __future__ import annotations
@@ -76,9 +76,10 @@ def paired_table(runs: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
         common = base.index.intersection(r.index)
         for col, label, scale in FIGURES:
             d = (r.loc[common, col] - base.loc[common, col]) * scale
-            better = (d > 0).mean() if col == "tolls_usd" else (d < 0).mean()
+            gain = d if col == "tolls_usd" else -d  # above zero where the policy did better
+            better, worse = (gain > 0).mean(), (gain < 0).mean()
             if d.isna().all():  # a figure the kept runs lack
-                better = float("nan")
+                better = worse = float("nan")
             out.append(
                 {
                     "policy": f"{p} - {policies[0]}",
@@ -87,13 +88,14 @@ def paired_table(runs: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
                     "p5": _pct(d, 0.05),
                     "p95": _pct(d, 0.95),
                     "better in": float(better),
+                    "worse in": float(worse),
                 }
             )
     return pd.DataFrame(out)
 
 
 #: Columns that hold a share of the futures, shown as a percentage.
-SHARE_COLUMNS = ("better in", "futures fully supplied")
+SHARE_COLUMNS = ("better in", "worse in", "futures fully supplied")
 
 
 def cell(column: str, value: Any) -> str:
@@ -197,7 +199,8 @@ def write_report(rows: list[dict[str, Any]], policies: list[str], out: Path, met
             f"## Paired differences against {policies[0]} (same future, policy minus {policies[0]})",
             "",
             "`better in` is the share of futures in which the policy did better (lower cost, shortfall,",
-            "days short, launches, mass from Earth and assets lost; higher tolls).",
+            "days short, launches, mass from Earth and assets lost; higher tolls), `worse in` the share in",
+            "which it did worse; in the rest the two policies tied.",
             "",
             _md(paired),
             "",
