@@ -267,3 +267,26 @@ def test_paired_differences_tell_ties_from_losses() -> None:
     assert (cost["better in"], cost["worse in"]) == (0.25, 0.25)  # cheaper once, dearer once, two ties
     assert (tolls["better in"], tolls["worse in"]) == (0.25, 0.25)  # higher tolls are the better ones
     assert (short["better in"], short["worse in"]) == (0.0, 0.0)  # tied in every future
+
+
+@pytest.mark.parametrize("short_days", [(0, 0), (10, 0)], ids=["nothing short", "one policy short"])
+def test_the_plots_draw_when_no_future_or_only_one_policy_went_short(tmp_path, short_days) -> None:
+    import warnings
+
+    import pandas as pd
+
+    from cislink.wargame.report import FIGURES, plots
+
+    policies = ["sovereign", "purchased"]
+    runs, stations = [], []
+    for p, days in zip(policies, short_days, strict=True):
+        for i in range(3):
+            d = days if i == 0 else 0
+            runs.append({**{c: 1e9 for c, _, _ in FIGURES}, "policy": p, "run": i, "station_days_short": d,
+                         "shortfall_kg": 30.0 * d})  # fmt: skip
+            stations.append({"policy": p, "run": i, "station": "lunar_habitat", "shortfall_kg": 30.0 * d})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a policy with no short future leaves an empty box: no warning either
+        paths = plots(pd.DataFrame(runs), pd.DataFrame(stations), policies, tmp_path)
+    assert [p.name for p in paths] == ["cost.png", "supply_assurance.png", "shortfall_by_station.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)

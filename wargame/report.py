@@ -146,10 +146,16 @@ def plots(runs: pd.DataFrame, stations: pd.DataFrame, policies: list[str], out: 
     left.set_ylim(0, 110)
     left.set_ylabel("futures with every station supplied, %")
     left.set_title("Supply assurance")
-    days = [runs[runs["policy"] == p]["station_days_short"] for p in policies]
-    right.boxplot(days, showmeans=True)
-    right.set_xticks(range(1, len(policies) + 1), policies)
-    right.set_ylabel("station-days short per run")
+    # only the futures in which some station went short: the rest are the bars on the left
+    days = [runs[(runs["policy"] == p) & (runs["station_days_short"] > 0)]["station_days_short"] for p in policies]
+    if any(len(d) for d in days):
+        right.boxplot(days, showmeans=True)
+        counts = [f"{p}\n({len(d)} of {int((runs['policy'] == p).sum())})" for p, d in zip(policies, days, strict=True)]
+        right.set_xticks(range(1, len(policies) + 1), counts)
+    else:
+        _nothing_short(right, policies)
+    right.set_ylim(bottom=0)
+    right.set_ylabel("station-days short per future that went short")
     right.set_title("Days short when it goes wrong")
     for ax in (left, right):
         ax.grid(axis="y", alpha=0.3)
@@ -159,11 +165,14 @@ def plots(runs: pd.DataFrame, stations: pd.DataFrame, policies: list[str], out: 
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    if len(stations):
+    if len(stations) and (stations["shortfall_kg"] > 0).any():
         mean = (
             stations.groupby(["station", "policy"])["shortfall_kg"].mean().unstack("policy").reindex(columns=policies)
         )
         (mean / 1000).plot.bar(ax=ax, rot=20)
+    else:
+        _nothing_short(ax, policies)
+    ax.set_ylim(bottom=0)
     ax.set_ylabel("mean shortfall per run, t")
     ax.set_title("Shortfall by station")
     ax.grid(axis="y", alpha=0.3)
@@ -172,6 +181,16 @@ def plots(runs: pd.DataFrame, stations: pd.DataFrame, policies: list[str], out: 
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
     return paths
+
+
+def _nothing_short(ax: Any, policies: list[str]) -> None:
+    """Say so, where an empty axis would only show a scale around zero."""
+    ax.text(
+        0.5, 0.5, f"no station was short in any future\n({', '.join(policies)})", ha="center", va="center",
+        transform=ax.transAxes, color="tab:green",
+    )  # fmt: skip
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def write_report(rows: list[dict[str, Any]], policies: list[str], out: Path, meta: dict[str, Any]) -> Path:
