@@ -133,6 +133,7 @@ def plots(runs: pd.DataFrame, stations: pd.DataFrame, policies: list[str], out: 
         ax.set_xticks(range(1, len(policies) + 1), policies)
         ax.set_ylabel(label)
         ax.set_title(title)
+        ax.set_ylim(bottom=0)  # from zero, so the policies' heights compare as their figures do
         ax.grid(axis="y", alpha=0.3)
     paths.append(out / "cost.png")
     fig.tight_layout()
