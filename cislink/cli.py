@@ -159,10 +159,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     s = load(args.file)
     demand = sum(sum(st.annual_demand_kg().values()) for st in s.stations)
+
+    def count(items: Sequence[object], noun: str) -> str:
+        return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
     print(
-        f"ok: {s.name}: {len(s.nodes)} nodes, {len(s.launch_vehicles)} launch vehicles, {len(s.vehicles)} vehicles, "
-        f"{len(s.stations)} stations ({demand:,.0f} kg/yr), {len(s.disruptions)} disruptions, "
-        f"horizon {s.planner.horizon_months} months, policy {s.policy}"
+        f"ok: {s.name}: {count(s.nodes, 'node')}, {count(s.launch_vehicles, 'launch vehicle')}, "
+        f"{count(s.vehicles, 'vehicle')}, {count(s.stations, 'station')} ({demand:,.0f} kg/yr), "
+        f"{count(s.disruptions, 'disruption')}, horizon {s.planner.horizon_months} months, policy {s.policy}"
     )
     return 0
 
