@@ -15,10 +15,13 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cislink import __version__
 from cislink.errors import CislinkError, StoppedError
+
+if TYPE_CHECKING:
+    from cislink.planner.solve import SolverSettings
 
 log = logging.getLogger("cislink")
 
@@ -27,6 +30,9 @@ Handler = Callable[[argparse.Namespace], int]
 
 class _Parser(argparse.ArgumentParser):
     """argparse with a message that names the command and what is allowed, exit code 2."""
+
+    #: the subcommands' parsers by name (on the top-level parser), to name the command in its errors
+    commands: dict[str, argparse.ArgumentParser]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -336,7 +342,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     return STOPPED_EXIT if stopped else 0
 
 
-def _settings_summary(settings: Any) -> dict[str, Any]:
+def _settings_summary(settings: SolverSettings) -> dict[str, Any]:
     """What a study was solved with, so that its figures can be reproduced."""
     return {
         "solver": settings.solver,
@@ -616,7 +622,7 @@ def _solver_seed_arg(text: str) -> int:
 # ---- parser ---------------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     parser = _Parser(
         prog="cislink",
         description="Plan and operate a cislunar logistics network.",
@@ -625,7 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    parser.commands = sub.choices  # type: ignore[attr-defined]
+    parser.commands = sub.choices
 
     p = sub.add_parser("network", help="print the orbit network's arcs (delta-v, time of flight, margins)")
     p.add_argument("--json", action="store_true", help="print a JSON list of arcs instead of a table")
@@ -714,7 +720,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # named by the command they were given to, with its own usage
-        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")  # type: ignore[attr-defined]
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if args.verbose < 2:  # Mesa logs every model step at INFO, a line per simulated day: only with -vv
