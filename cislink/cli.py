@@ -2,7 +2,8 @@
 
 Every subcommand is a small function that parses, calls a layer and prints. Errors a user can fix
 (:class:`~cislink.errors.CislinkError`) are printed as a message and exit with code 2; argparse's
-own usage errors exit with 2 as well. Imports of the heavy layers happen inside the subcommands,
+own usage errors exit with 2 as well; a file that cannot be read or written past those checks (a
+full disk, say) is one line naming it and exit code 1. Imports of the heavy layers happen inside the subcommands,
 so ``cislink --help`` is instant.
 """
 
