@@ -369,7 +369,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         folder = RunFolder(Path(args.resume))
         model = folder.load()
         if args.months is not None and args.months != model.months:
-            raise CislinkError(f"--months {args.months}: the run in {args.resume} has {model.months} months")
+            raise CislinkError(
+                f"--months {args.months}: the run in {args.resume} has {model.months} "
+                f"month{'s' if model.months != 1 else ''}, set when it started; resume it without --months "
+                "(a run is not lengthened: start a new one with --out for more months)"
+            )
     else:
         if not args.out:
             raise CislinkError("--out DIR is required: the run is written there as it goes (or use --resume DIR)")
