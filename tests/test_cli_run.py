@@ -134,6 +134,8 @@ def test_resume_refuses_new_settings_and_out_refuses_an_existing_run(tmp_path: P
     assert "already holds a run" in capsys.readouterr().err
     assert main(["run", "--resume", str(out), "--seed", "3"]) == 2
     assert "as it was started" in capsys.readouterr().err
+    assert main(["run", "--resume", str(out), "--months", "3"]) == 2
+    assert "has 1 month, set when it started" in capsys.readouterr().err
 
 
 def _whole_and_signalled(args: list[str], whole: Path, other: Path, sig: int) -> subprocess.Popen[str]:
