@@ -48,6 +48,7 @@ class NodeSpec(BaseModel):
         default=0.0,
         ge=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Circular orbit altitude above the body's mean radius, km.",
     )
     latitude_deg: float = Field(
@@ -55,24 +56,28 @@ class NodeSpec(BaseModel):
         ge=-90.0,
         le=90.0,
         allow_inf_nan=False,
+        strict=True,
         description="Surface site latitude, degrees.",
     )
     ascent_loss_m_s: float = Field(
         default=0.0,
         ge=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Surface site: gravity, drag and steering losses added to the ideal ascent/descent delta-v, m/s.",
     )
     powered_accel_m_s2: float = Field(
         default=10.0,
         gt=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Surface site: mean acceleration of the powered ascent/descent (TOF = delta-v / this), m/s^2.",
     )
     entry_interface_km: float | None = Field(
         default=None,
         gt=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Surface site with an atmosphere: altitude of the entry interface, km. Descents then "
         "lower periapsis to it and brake in the atmosphere instead of burning all the way down.",
     )
@@ -80,6 +85,7 @@ class NodeSpec(BaseModel):
         default=0.0,
         ge=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Surface site with an atmosphere: propulsive delta-v after entry (landing burn), m/s.",
     )
     lagrange_point: Literal["L1", "L2"] | None = Field(
@@ -91,42 +97,49 @@ class NodeSpec(BaseModel):
         default=None,
         ge=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Staging/libration: delta-v from a trans-lunar trajectory into the orbit, m/s.",
     )
     tli_coast_days: float = Field(
         default=0.0,
         ge=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Staging/libration: days from lunar arrival to orbit insertion (after the geocentric leg).",
     )
     tei_departure_m_s: float | None = Field(
         default=None,
         ge=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Staging/libration: delta-v from the orbit onto a trans-Earth (weakly bound) trajectory, m/s.",
     )
     llo_descent_m_s: float | None = Field(
         default=None,
         ge=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Staging/libration: delta-v to low lunar orbit, m/s.",
     )
     llo_ascent_m_s: float | None = Field(
         default=None,
         ge=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Staging/libration: delta-v from low lunar orbit, m/s.",
     )
     llo_transfer_days: float = Field(
         default=1.0,
         gt=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Staging/libration: days to or from low lunar orbit.",
     )
     mean_radius_km: float | None = Field(
         default=None,
         gt=0.0,
         allow_inf_nan=False,
+        strict=True,
         description="Staging: mean distance from the Moon's centre, km (positions and debris regime).",
     )
     citation: str = Field(default="", description="Where the published figures come from.")
@@ -166,8 +179,8 @@ class ArcOverride(BaseModel):
 
     origin: str = Field(pattern=NODE_NAME_PATTERN)
     destination: str = Field(pattern=NODE_NAME_PATTERN)
-    dv_m_s: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
-    tof_days: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
+    dv_m_s: float | None = Field(default=None, ge=0.0, le=100_000.0, allow_inf_nan=False, strict=True)
+    tof_days: float | None = Field(default=None, gt=0.0, le=36_500.0, allow_inf_nan=False, strict=True)
     note: str = Field(default="", description="Why the figure differs; shown as the arc's source.")
     symmetric: bool = Field(default=False, description="Apply the same figures to the reverse arc.")
 

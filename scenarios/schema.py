@@ -43,9 +43,13 @@ Names = Annotated[list[Name], AfterValidator(_once)]
 MAX_QUANTITY = 1e12
 #: the largest random seed HiGHS and SCIP accept (a C int); HiGHS ignores a larger one
 SOLVER_SEED_MAX = 2**31 - 1
-PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
-NonNegFloat = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+# strict: a number, never a boolean (TOML's ``true`` once passed for a boil-off fraction of 1)
+PositiveFloat = Annotated[float, Field(gt=0.0, le=MAX_QUANTITY, allow_inf_nan=False, strict=True)]
+NonNegFloat = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False, strict=True)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
+#: a specific impulse, s: from cold gas (about 70 s) to electric propulsion; below 30 s the rocket
+#: equation's mass ratios over the network's arcs leave floating point
+Isp = Annotated[float, Field(ge=30.0, le=20_000.0, allow_inf_nan=False, strict=True)]
 
 COMMODITIES = ("water", "oxygen", "food", "propellant", "lox", "lh2", "mmh", "nto", "cargo")
 PropellantType = Literal["lox_lh2", "mmh_nto"]
@@ -69,7 +73,7 @@ class LaunchVehicle(_Model):
     volume_m3: PositiveFloat
     propellant_kg: NonNegFloat = 0.0
     price_usd: PositiveFloat
-    reliability: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = 0.98
+    reliability: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False, strict=True)] = 0.98
     price_source: str = ""
 
     def payload_kg(self, cls: str) -> float:
@@ -84,12 +88,12 @@ class Vehicle(_Model):
     empty_kg: PositiveFloat
     payload_kg: PositiveFloat
     propellant_kg: PositiveFloat
-    isp_s: PositiveFloat
+    isp_s: Isp
     propellant_type: PropellantType = "lox_lh2"
     nodes: Names = Field(
         default_factory=list, description="Nodes the vehicle may fly between; empty means every space node."
     )
-    reliability: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = 0.995
+    reliability: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False, strict=True)] = 0.995
     turnaround_days: NonNegFloat = Field(
         default=1.0, description="Docking, loading and refuelling time added to every leg (planner fleet sizing)."
     )
@@ -100,7 +104,9 @@ class Commodity(_Model):
 
     name: Literal["water", "oxygen", "food", "propellant", "lox", "lh2", "mmh", "nto", "cargo"]
     cryogenic: bool = False
-    boiloff_fraction_per_day: Fraction = 0.0
+    boiloff_fraction_per_day: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False, strict=True)] = Field(
+        default=0.0, description="Share of the stock lost a day; below 1 (all of it gone in a day is no store)."
+    )
     density_kg_m3: PositiveFloat = 1000.0
 
     @model_validator(mode="after")
@@ -184,7 +190,7 @@ class DepotOption(_Model):
     max_storage_months: Annotated[int, Field(ge=1, le=600)] = 6
     ddte_usd: NonNegFloat
     operations_usd_per_year: NonNegFloat = 0.0
-    disposal_isp_s: PositiveFloat = Field(
+    disposal_isp_s: Isp = Field(
         default=320.0,
         description="Specific impulse of the depot's thrusters for its end-of-mission disposal (ISO 24113), s.",
     )
@@ -279,7 +285,7 @@ class PlannerSettings(_Model):
     window_months: Annotated[int, Field(ge=1, le=600)] = 24
     solver: Literal["highs", "scip"] = "highs"
     time_limit_s: PositiveFloat = 120.0
-    mip_gap: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)] = 0.01
+    mip_gap: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False, strict=True)] = 0.01
     threads: Annotated[int, Field(ge=1, le=256)] = 2
     seed: Annotated[int, Field(ge=0, le=SOLVER_SEED_MAX)] = Field(
         default=0, description="The solvers' random seed (HiGHS and SCIP take 0 to 2,147,483,647)."
@@ -308,18 +314,18 @@ class PlannerSettings(_Model):
         "priced by the relaxation's duals, then the whole window with those decisions fixed; 'mip' solves the "
         "window as one MIP.",
     )
-    window_gap_launches: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = Field(
+    window_gap_launches: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False, strict=True)] = Field(
         default=0.1,
         description="A re-plan stops once proven within this share of the cheapest launch's price of the best plan "
         "(or within mip_gap).",
     )
-    window_burn_wait_days: Annotated[float, Field(ge=0.0, le=31.0, allow_inf_nan=False)] = Field(
+    window_burn_wait_days: Annotated[float, Field(ge=0.0, le=31.0, allow_inf_nan=False, strict=True)] = Field(
         default=15.0,
         description="Days the propellant a leg burns waits at the leg's origin before the leg leaves, in a "
         "re-plan: the plan puts there what boils off meanwhile as well (0: nothing, as the study's monthly "
         "balances, in which what arrives and leaves within a month does not boil off).",
     )
-    window_isru_same_month_share: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = Field(
+    window_isru_same_month_share: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)] = Field(
         default=0.5,
         description="Share of a month's ISRU output a re-plan lets that month's departures use; the rest is made "
         "too late in the month and serves the next one (1: the whole month's output at once, as the study).",

@@ -360,3 +360,20 @@ def test_a_disruption_before_the_simulation_starts_is_refused() -> None:
     text = REFERENCE_TEXT + '\n[[disruptions]]\nkind = "relay_outage"\ntarget = "geo_relay"\nstart = 2034-12-01\n'
     msg = _error(text)
     assert "disruptions[0].start: 2034-12-01 is before the simulation starts (2035-01-01)" in msg
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "message"),
+    [
+        ("isp_s = 445", "isp_s = 0.001", "vehicles[0].isp_s", "greater than or equal to 30"),
+        ("boiloff_fraction_per_day = 0.0005", "boiloff_fraction_per_day = true", "boiloff_fraction_per_day",
+         "must be a valid number"),
+        ("boiloff_fraction_per_day = 0.0005", "boiloff_fraction_per_day = 1.0", "boiloff_fraction_per_day",
+         "less than 1"),
+    ],
+)  # fmt: skip
+def test_figures_the_planner_cannot_compute_with_are_refused(old: str, new: str, path: str, message: str) -> None:
+    """An Isp of 0.001 s overflowed the rocket equation, and `true` (a boil-off of 1 a day) divided by zero."""
+    assert old in REFERENCE_TEXT
+    msg = _error(REFERENCE_TEXT.replace(old, new, 1))
+    assert path in msg and message in msg
