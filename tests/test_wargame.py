@@ -167,6 +167,13 @@ def test_bad_arguments_exit_2(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["wargame", "--runs", "0", "--out", str(tmp_path)])
     assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:  # run files are numbered with five digits
+        main(["wargame", "--runs", "100000", "--out", str(tmp_path)])
+    assert exc.value.code == 2
+    assert "allowed: 1 to 99,999 futures per policy" in capsys.readouterr().err
+    args = ["wargame", "quick-demo", "--runs", "1", "--months", "1", "--scheduler", "nonsense"]
+    assert main([*args, "--out", str(tmp_path / "z")]) == 2
+    assert "--scheduler nonsense: not a scheduler address" in capsys.readouterr().err
 
 
 def sweep_with(tmp_path, disruption: str, scenario: str, runs: int, months: int) -> Path:
