@@ -47,8 +47,8 @@ def start_day(model: CislinkModel, when: dt.date) -> int:
 
 def targets(model: CislinkModel, kind: str) -> list[str]:
     """What ``kind`` may hit in this model."""
-    if kind == "launch_failure":
-        return [lv.name for lv in model.scenario.launch_vehicles]
+    if kind in ("launch_failure", "embargo"):  # what the scenario itself allows: every run has them all
+        return model.scenario.disruption_targets()[kind]
     if kind == "vehicle_loss":
         alive = [v for v in model.vehicles if not v.lost]
         return sorted({v.name for v in alive} | {v.vehicle_type for v in alive} | set(model._vehicles_to_place))
@@ -60,9 +60,6 @@ def targets(model: CislinkModel, kind: str) -> list[str]:
         return sorted({r.name for r in model.relays} | {r.node for r in model.relays})
     if kind == "debris_event":
         return sorted(model.debris.regimes)
-    if kind == "embargo":
-        lvs = model.scenario.launch_vehicles
-        return sorted({lv.name for lv in lvs} | {lv.provider for lv in lvs})
     return []
 
 
