@@ -120,14 +120,15 @@ STATUS_WORDS = {"maxTimeLimit": "time_limit", "maxIterations": "iteration_limit"
 def solve_model(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool = False) -> SolveInfo:
     """Solve ``m`` in place and load the best plan found; raise PlannerError if there is none.
 
-    With ``warm_start`` (HiGHS), the values the variables hold are handed to the solver as a first plan.
+    With ``warm_start``, the values the variables hold are handed to the solver as a first plan (SCIP
+    takes the integer variables' values and completes the plan itself).
     """
     settings.check()
     start = time.perf_counter()
     if settings.solver == "highs":
         status, obj, bound = _solve_highs(m, settings, warm_start)
     else:
-        status, obj, bound = _solve_scip(m, settings)
+        status, obj, bound = _solve_scip(m, settings, warm_start)
     seconds = time.perf_counter() - start
     if obj is None and status == interrupt.INTERRUPTED:
         raise PlannerError(f"{settings.solver} was stopped after {seconds:.1f} s, before it found any plan")
@@ -323,7 +324,13 @@ def _solve_highs(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = Fal
     return status, None, bound
 
 
-def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | None, float]:
+def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = False) -> tuple[str, float | None, float]:
+    """Solve ``m`` with SCIP through ``scip_direct``, on one thread.
+
+    SCIP's branch and bound is sequential: ``parallel/maxnthreads`` is read only by its concurrent
+    mode, which ``scip_direct`` does not start, so ``--threads`` gives SCIP no second thread (the
+    study uses a second core for a plan search of its own beside the MIP, :mod:`cislink.planner.beside`).
+    """
     if interrupt.stopping():  # SCIP cannot be cancelled once started (cislink.planner.interrupt)
         return interrupt.INTERRUPTED, None, -math.inf
     opt = pyo.SolverFactory("scip_direct")
@@ -333,12 +340,17 @@ def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | N
         "limits/time": s.time_limit_s,
         "limits/gap": s.mip_gap,
         "randomization/randomseedshift": s.seed,
-        "parallel/maxnthreads": s.threads,
     }
     if s.abs_gap_usd > 0:
         options["limits/absgap"] = s.abs_gap_usd * OBJECTIVE_SCALE
     if math.isfinite(s.target_usd):
         options["limits/primal"] = s.target_usd * OBJECTIVE_SCALE
+    # a first plan only if every integer variable holds a value (SCIP's partial solution needs them all)
+    opt.config.warmstart_discrete_vars = warm_start and _integers_valued(m)
+    if opt.config.warmstart_discrete_vars:
+        # the continuous variables are most of a plan's: SCIP completes the first plan from its integer
+        # values only if it may leave them all unknown (it ignores the plan above its default 85%)
+        options["heuristics/completesol/maxunknownrate"] = 1.0
     try:
         res = opt.solve(m, load_solutions=False, options=options)
     except Exception as exc:
@@ -355,6 +367,15 @@ def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings) -> tuple[str, float | N
     bound = res.problem.lower_bound
     bound = float(bound) if bound is not None and math.isfinite(float(bound)) else -math.inf
     return status, obj, bound
+
+
+def _integers_valued(m: pyo.ConcreteModel) -> bool:
+    """Whether every integer (or binary) variable of ``m`` holds a value."""
+    return all(
+        var.value is not None
+        for var in m.component_data_objects(pyo.Var, active=True, descend_into=True)
+        if var.is_integer()
+    )
 
 
 def _check_loaded(m: pyo.ConcreteModel) -> None:

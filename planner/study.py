@@ -259,7 +259,7 @@ def solve_subsets(
                     if _depot_beside_vehicles(m):
                         before = _routes_held_start(m, replace(limited, time_limit_s=budget * ROUTES_HELD_SHARE))
                         if len(segments) > 1 and not interrupt.requested():
-                            if limited.threads >= 2 and limited.solver == "highs":
+                            if limited.threads >= 2:
                                 held_beside = True
                             elif budget * DEPOTS_HELD_SHARE >= DEPOTS_HELD_MIN_S:
                                 periods = replace(limited, time_limit_s=budget * DEPOTS_HELD_SHARE)
@@ -689,6 +689,8 @@ def _cheaper_beside(m: pyo.ConcreteModel, info: SolveInfo, beside: Beside, wait:
     waited = time.perf_counter() - t0
     info = replace(info, solve_seconds=info.solve_seconds + waited)
     if found is None or found[0] >= info.objective_usd * (1 - 1e-9):
+        seen = "no plan" if found is None else f"{found[0]:.6g} USD"
+        log.info("depots held by period, beside the MIP: %s, not below the MIP's %.6g USD", seen, info.objective_usd)
         return info
     cost, values = found
     log.info("depots held by period, beside the MIP: %.6g -> %.6g USD", info.objective_usd, cost)

@@ -210,6 +210,24 @@ def test_scip_and_highs_agree(demo, demo_net) -> None:
     assert scip.total_cost_usd == pytest.approx(highs.total_cost_usd, rel=1e-4)
 
 
+def test_scip_starts_from_the_plan_it_is_given(network) -> None:
+    # the study hands its first plans to the MIP; SCIP must take them, though most of a plan's
+    # variables are continuous (it drops a partial plan with more than 85% unknown by default).
+    # Stopping at a 99% gap, SCIP returns its first plan: the given optimum, not a dearer one of its own
+    from cislink.orbits import build_network
+
+    ref = load("reference-2035")
+    net = build_network(ref)
+    both = frozenset({"tug", "depot"})
+    m = build_model(build_inputs(ref, net, [Segment(0, 4)], allowed=both))
+    optimum = solve_model(m, FAST).objective_usd
+    loose = SolverSettings(solver="scip", time_limit_s=60, mip_gap=0.99, threads=1)
+    warm = solve_model(m, loose, warm_start=True)
+    cold = solve_model(build_model(build_inputs(ref, net, [Segment(0, 4)], allowed=both)), loose)
+    assert warm.objective_usd == pytest.approx(optimum, rel=1e-6)
+    assert cold.objective_usd > optimum * 1.01  # what SCIP stops at from no plan, so the check above can fail
+
+
 def test_cases_sharing_a_programme_subset_solve_it_once() -> None:
     # ``tugs+depots`` names its programmes tug first, ``all`` depot first: the sensitivity run must
     # still solve the tug + depot subset once, with all the time it has, and every case find it
