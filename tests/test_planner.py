@@ -1337,3 +1337,24 @@ def test_the_study_reports_the_disposal_reserves_of_what_it_builds(network) -> N
     assert r["lander"] == 0.0  # based on the lunar surface
     text = _reserves({"fleets": {"tug": 2, "lander": 1}, "disposal_reserve_kg": r})
     assert text == f"tug {r['tug']:,.0f} kg each, depot leo {r['depot leo']:,.0f} kg"
+
+
+def test_a_bound_below_zero_gives_way_to_the_relaxation(demo, demo_net, monkeypatch) -> None:
+    # SCIP stopped in its root node can report a bound of minus millions of billions; costs cannot be
+    # negative, so the subset is bounded by its linear relaxation instead and the gap stays readable
+    import cislink.planner.study as study
+
+    real = study.solve_checked
+
+    def weak(*args, **kwargs) -> SolveInfo:
+        info = real(*args, **kwargs)
+        return replace(info, bound_usd=-2.9e16, mip_gap=1e6)
+
+    monkeypatch.setattr(study, "solve_checked", weak)
+    result = run_study(demo, demo_net, "depots", FAST)
+    depot = next(r for r in result.subsets if r.programmes == ("depot",))
+    inp = build_inputs(demo, demo_net, result.segments, allowed=frozenset({"depot"}), required=frozenset({"depot"}))
+    lp = study.relaxation_bound(inp, FAST)
+    assert 0.0 < lp <= depot.objective_usd
+    assert depot.bound_usd == pytest.approx(lp, rel=1e-9)
+    assert 0.0 <= result.summary()["mip_gap"] < 1.0
