@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import replace
 
@@ -1358,3 +1359,21 @@ def test_a_bound_below_zero_gives_way_to_the_relaxation(demo, demo_net, monkeypa
     assert 0.0 < lp <= depot.objective_usd
     assert depot.bound_usd == pytest.approx(lp, rel=1e-9)
     assert 0.0 <= result.summary()["mip_gap"] < 1.0
+
+
+def test_a_run_with_scip_is_told_its_windows_are_one_mip_each(demo, demo_net, caplog) -> None:
+    # the priced look-ahead drives HiGHS itself; with SCIP each window is one MIP, tens of seconds a
+    # month on the reference scenario, which a user choosing SCIP for a run must hear (once)
+    import cislink.planner.window as window
+
+    window._warn_windows_one_mip.cache_clear()
+    scip = replace(FAST, solver="scip")
+    with caplog.at_level(logging.WARNING, logger="cislink.planner.window"):
+        for month in (0, 1):
+            plan = plan_window(demo, demo_net, WindowState(month, Design()), months=3, integer_months=1, settings=scip)
+            assert plan.solve.solver == "scip"
+    warned = [r.getMessage() for r in caplog.records if "one SCIP MIP" in r.getMessage()]
+    assert len(warned) == 1 and 'solver = "highs"' in warned[0]
+    caplog.clear()
+    plan_window(demo, demo_net, WindowState(0, Design()), months=3, integer_months=1, settings=FAST)
+    assert not [r for r in caplog.records if "MIP" in r.getMessage()]
