@@ -252,3 +252,65 @@ def lp_solved(h: highspy.Highs) -> bool:
 def has_plan(h: highspy.Highs) -> bool:
     info = h.getInfo()
     return bool(info.primal_solution_status == _FEASIBLE_SOLUTION and math.isfinite(info.objective_function_value))
+
+
+def solve_with_scip(h: highspy.Highs, settings: SolverSettings) -> np.ndarray | None:
+    """Solve the MIP held in HiGHS instance ``h`` with SCIP instead; its column values, or None without a plan.
+
+    The parts of a model cut from its arrays are HiGHS instances; with ``--solver scip`` the
+    priced look-ahead's executed months (a MIP of a few hundred rows) are read out of that
+    instance and solved by SCIP, with the settings' time limit, gaps and seed, on one thread.
+    """
+    import highspy
+    import pyscipopt
+
+    lp = h.getLp()
+    n, rows = lp.num_col_, lp.num_row_
+    inf = highspy.kHighsInf
+    s = pyscipopt.Model()
+    s.hideOutput()
+    s.setParam("limits/time", settings.time_limit_s)
+    s.setParam("limits/gap", settings.mip_gap)
+    s.setParam("randomization/randomseedshift", settings.seed)
+    if settings.abs_gap_usd > 0:
+        from cislink.planner.blocks.objective import OBJECTIVE_SCALE
+
+        s.setParam("limits/absgap", settings.abs_gap_usd * OBJECTIVE_SCALE)
+    kinds = list(lp.integrality_) if len(lp.integrality_) == n else [highspy.HighsVarType.kContinuous] * n
+
+    def bound(value: float) -> float | None:
+        return None if abs(value) >= inf else float(value)
+
+    x = [
+        s.addVar(
+            lb=bound(lp.col_lower_[j]),
+            ub=bound(lp.col_upper_[j]),
+            obj=float(lp.col_cost_[j]),
+            vtype="I" if kinds[j] == highspy.HighsVarType.kInteger else "C",
+        )
+        for j in range(n)
+    ]
+    a = lp.a_matrix_
+    start, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
+    if a.format_ == highspy.MatrixFormat.kColwise:  # the same entries, gathered by row
+        col = np.repeat(np.arange(n), np.diff(start))
+        order = np.argsort(index, kind="stable")
+        start = np.concatenate(([0], np.cumsum(np.bincount(index, minlength=rows))))
+        index, value = col[order], value[order]
+    for i in range(rows):
+        k = slice(int(start[i]), int(start[i + 1]))
+        if k.start == k.stop:  # a row with no columns left constrains nothing SCIP could change
+            continue
+        expr = pyscipopt.quicksum(float(v) * x[int(j)] for j, v in zip(index[k], value[k], strict=True))
+        lo, up = bound(lp.row_lower_[i]), bound(lp.row_upper_[i])
+        if lo is not None and up is not None:
+            s.addCons(lo <= (expr <= up))
+        elif up is not None:
+            s.addCons(expr <= up)
+        elif lo is not None:
+            s.addCons(expr >= lo)
+    s.optimize()
+    if s.getNSols() == 0:
+        return None
+    best = s.getBestSol()
+    return np.array([best[v] for v in x])

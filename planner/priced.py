@@ -80,7 +80,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyomo.environ as pyo
 
-from cislink.planner.arrays import Problem, has_plan, lp_solved, step_of
+from cislink.planner.arrays import Problem, has_plan, lp_solved, solve_with_scip, step_of
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
 from cislink.planner.solve import SolveInfo, relative_gap, shortfall_kg, shortfall_vars, solve_checked
 
@@ -164,7 +164,10 @@ def solve_priced(
     shortfall_tolerance_kg: float = 1.0,
     plan_months: int | None = None,
 ) -> SolveInfo:
-    """Solve window ``m`` in place by the priced look-ahead (module docstring); HiGHS only.
+    """Solve window ``m`` in place by the priced look-ahead (module docstring).
+
+    Its linear programs are HiGHS's; the executed months' MIP is the settings' solver's (HiGHS or
+    SCIP, :func:`cislink.planner.arrays.solve_with_scip`), as is the one MIP it may fall back to.
 
     With ``plan_months``, the LP with the executed decisions fixed covers only the window's first
     ``plan_months`` steps, the rows past them priced (module docstring); None: the whole window.
@@ -220,11 +223,17 @@ def solve_priced(
                 if j in shortfall_cols:
                     short.changeColBounds(k, 0.0, x_relaxed[j] + SHORTFALL_CAP_SLACK_KG)
         t_mip0 = time.perf_counter()
-        short.run()
-        mip_s = time.perf_counter() - t_mip0
-        if not has_plan(short):
-            return None
-        x_short = short.getSolution().col_value
+        if settings.solver == "scip":  # the same part, read out of HiGHS and solved by SCIP
+            x_short = solve_with_scip(short, settings)
+            mip_s = time.perf_counter() - t_mip0
+            if x_short is None:
+                return None
+        else:
+            short.run()
+            mip_s = time.perf_counter() - t_mip0
+            if not has_plan(short):
+                return None
+            x_short = short.getSolution().col_value
         whole = {j: float(round(x_short[k])) for k, j in enumerate(mine) if p.whole(j)}
         head = None
         if plan_months is not None and any(t is not None and t >= plan_months for t in steps):
@@ -289,7 +298,7 @@ def solve_priced(
     )
     gap = relative_gap(objective_usd, bound_usd)
     proven = gap <= settings.mip_gap or objective_usd - bound_usd <= settings.abs_gap_usd
-    return SolveInfo("highs", "optimal" if proven else "priced", objective_usd, bound_usd, gap, seconds)
+    return SolveInfo(settings.solver, "optimal" if proven else "priced", objective_usd, bound_usd, gap, seconds)
 
 
 def _head_plan(

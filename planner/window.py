@@ -37,8 +37,6 @@ monthly steps stay the default.
 
 from __future__ import annotations
 
-import functools
-import logging
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -52,8 +50,6 @@ from cislink.planner.model import build_model, collector_paused
 from cislink.planner.priced import solve_priced
 from cislink.planner.results import Plan, read_plan
 from cislink.planner.solve import SolverSettings, solve_checked
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from cislink.orbits.network import Network
@@ -97,7 +93,8 @@ def plan_window(
     ``integer_months`` (default: all) months keep integer launches and trips; later ones are relaxed.
     ``method`` (default: the scenario's ``window_method``): ``"priced"`` solves the integer months
     alone with the relaxed months priced by duals (:mod:`cislink.planner.priced`), ``"mip"`` the
-    window as one MIP. With all months integer, or with SCIP, the window is one MIP.
+    window as one MIP. With all months integer the window is one MIP. With SCIP, the priced
+    look-ahead's LPs are still HiGHS's and its MIPs SCIP's.
     """
     months = months or scenario.planner.window_months
     method = method or scenario.planner.window_method
@@ -125,9 +122,7 @@ def _plan_window(
     t0 = time.perf_counter()
     m, inp = window_model(scenario, network, state, months, integer_months)
     build_s = time.perf_counter() - t0
-    priced = method == "priced" and integer_months < months and settings.solver == "highs"
-    if method == "priced" and settings.solver != "highs":
-        _warn_windows_one_mip(settings.solver)
+    priced = method == "priced" and integer_months < months
     if priced:
         info = solve_priced(
             m,
@@ -139,18 +134,6 @@ def _plan_window(
     else:
         info = solve_checked(m, settings)
     return read_plan(m, inp, info, build_s)
-
-
-@functools.cache
-def _warn_windows_one_mip(solver: str) -> None:
-    """Say once per process that a run's windows are each one MIP with this solver, and what that costs."""
-    log.warning(
-        "solver %s: the priced look-ahead drives HiGHS itself, so every window is solved as one %s MIP "
-        "(12-30 s a month on the reference scenario, against about 1.3 s with HiGHS); "
-        'set solver = "highs" in [planner] for runs',
-        solver,
-        solver.upper(),
-    )
 
 
 def window_model(

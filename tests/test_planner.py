@@ -1361,19 +1361,52 @@ def test_a_bound_below_zero_gives_way_to_the_relaxation(demo, demo_net, monkeypa
     assert 0.0 <= result.summary()["mip_gap"] < 1.0
 
 
-def test_a_run_with_scip_is_told_its_windows_are_one_mip_each(demo, demo_net, caplog) -> None:
-    # the priced look-ahead drives HiGHS itself; with SCIP each window is one MIP, tens of seconds a
-    # month on the reference scenario, which a user choosing SCIP for a run must hear (once)
-    import cislink.planner.window as window
-
-    window._warn_windows_one_mip.cache_clear()
+def test_a_window_with_scip_is_priced_with_scip_solving_its_executed_month(demo, demo_net, caplog) -> None:
+    # the priced look-ahead's LPs are HiGHS's; with SCIP its executed month's MIP is SCIP's, so a
+    # run with SCIP re-plans in about the time HiGHS takes rather than as one MIP a window
+    design = Design(fleets={"tug": 1})
     scip = replace(FAST, solver="scip")
-    with caplog.at_level(logging.WARNING, logger="cislink.planner.window"):
-        for month in (0, 1):
-            plan = plan_window(demo, demo_net, WindowState(month, Design()), months=3, integer_months=1, settings=scip)
-            assert plan.solve.solver == "scip"
-    warned = [r.getMessage() for r in caplog.records if "one SCIP MIP" in r.getMessage()]
-    assert len(warned) == 1 and 'solver = "highs"' in warned[0]
-    caplog.clear()
-    plan_window(demo, demo_net, WindowState(0, Design()), months=3, integer_months=1, settings=FAST)
-    assert not [r for r in caplog.records if "MIP" in r.getMessage()]
+    with caplog.at_level(logging.INFO, logger="cislink.planner.priced"):
+        by_scip = plan_window(demo, demo_net, WindowState(2, design), months=6, integer_months=1, settings=scip)
+    assert by_scip.solve.solver == "scip"
+    assert any("priced window:" in r.getMessage() for r in caplog.records)  # not one MIP
+    by_highs = plan_window(demo, demo_net, WindowState(2, design), months=6, integer_months=1, settings=FAST)
+    assert by_scip.total_cost_usd == pytest.approx(by_highs.total_cost_usd, rel=1e-3)
+    assert by_scip.shortfall.empty
+    # month 2 launches (a quarterly resupply); its launches are whole, the relaxed months' need not be
+    executed = by_scip.launches[by_scip.launches["month"] == 2]["count"]
+    assert not executed.empty and (executed == executed.round()).all()
+
+
+@pytest.mark.parametrize("colwise", [False, True])
+def test_scip_solves_a_part_read_out_of_highs_as_highs_does(colwise: bool) -> None:
+    # the priced look-ahead hands SCIP its executed months' MIP as a HiGHS instance; HiGHS keeps the
+    # matrix by rows or by columns depending on how it was built, and SCIP must read either alike
+    import highspy
+    import numpy as np
+
+    from cislink.planner.arrays import solve_with_scip
+
+    inf = highspy.kHighsInf
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    cost, lo, up = np.array([3.0, 2.0, 4.0]), np.zeros(3), np.array([10.0, 10.0, inf])
+    # x0 + x1 >= 2.5;  1 <= x1 + 2 x2 <= 8;  x0 - x2 <= 1;  x0, x1 whole
+    row_lo, row_up = np.array([2.5, 1.0, -inf]), np.array([inf, 8.0, 1.0])
+    none_i, none_f = np.zeros(0, dtype=np.int32), np.zeros(0)
+    if colwise:
+        h.addRows(3, row_lo, row_up, 0, none_i, none_i, none_f)
+        h.addCols(3, cost, lo, up, 6, np.array([0, 2, 4], dtype=np.int32),
+                  np.array([0, 2, 0, 1, 1, 2], dtype=np.int32), np.array([1.0, 1.0, 1.0, 1.0, 2.0, -1.0]))  # fmt: skip
+    else:
+        h.addCols(3, cost, lo, up, 0, none_i, none_i, none_f)
+        h.addRows(3, row_lo, row_up, 6, np.array([0, 2, 4], dtype=np.int32),
+                  np.array([0, 1, 1, 2, 0, 2], dtype=np.int32), np.array([1.0, 1.0, 1.0, 2.0, 1.0, -1.0]))  # fmt: skip
+    h.changeColsIntegrality(2, np.array([0, 1], dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * 2))
+    assert (h.getLp().a_matrix_.format_ == highspy.MatrixFormat.kColwise) == colwise
+    x = solve_with_scip(h, SolverSettings(solver="scip", time_limit_s=10, mip_gap=1e-6, threads=1))
+    h.run()
+    assert x is not None
+    assert float(cost @ x) == pytest.approx(h.getInfo().objective_function_value, abs=1e-6)
+    assert x[0] + x[1] >= 2.5 - 1e-6 and 1 - 1e-6 <= x[1] + 2 * x[2] <= 8 + 1e-6 and x[0] - x[2] <= 1 + 1e-6
+    assert x[0] == round(x[0]) and x[1] == round(x[1])
