@@ -669,7 +669,12 @@ def build_parser() -> _Parser:
     p.add_argument("--solver", choices=["highs", "scip"], help="MILP solver (default: the scenario's, highs)")
     p.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds for the whole study")
     p.add_argument("--gap", type=_gap, metavar="G", help="relative optimality gap to stop at, e.g. 0.01")
-    p.add_argument("--threads", type=_positive_int, metavar="N", help="solver threads")
+    p.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="solver threads (SCIP solves on one; with two or more the study searches plans beside it on another)",
+    )
     p.add_argument("--seed", type=_solver_seed_arg, metavar="S", help="solver random seed (default: the scenario's)")
     p.add_argument("--out", metavar="DIR", help="where --sensitivity writes its PNG and JSON (default: here)")
     p.set_defaults(handler=_cmd_study)
