@@ -18,7 +18,7 @@ from pyomo.repn import generate_standard_repn
 
 from cislink.errors import PlannerError
 from cislink.planner.model import collector_paused
-from cislink.planner.solve import highs_options, use_highs_threads
+from cislink.planner.solve import highs_options, scip_options, use_highs_threads
 
 if TYPE_CHECKING:
     import highspy
@@ -269,13 +269,8 @@ def solve_with_scip(h: highspy.Highs, settings: SolverSettings) -> np.ndarray | 
     inf = highspy.kHighsInf
     s = pyscipopt.Model()
     s.hideOutput()
-    s.setParam("limits/time", settings.time_limit_s)
-    s.setParam("limits/gap", settings.mip_gap)
-    s.setParam("randomization/randomseedshift", settings.seed)
-    if settings.abs_gap_usd > 0:
-        from cislink.planner.blocks.objective import OBJECTIVE_SCALE
-
-        s.setParam("limits/absgap", settings.abs_gap_usd * OBJECTIVE_SCALE)
+    for name, value in scip_options(settings).items():
+        s.setParam(name, value)
     kinds = list(lp.integrality_) if len(lp.integrality_) == n else [highspy.HighsVarType.kContinuous] * n
 
     def bound(value: float) -> float | None:

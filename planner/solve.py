@@ -171,6 +171,20 @@ def highs_options(s: SolverSettings) -> dict[str, Any]:
     return out
 
 
+def scip_options(s: SolverSettings) -> dict[str, Any]:
+    """SCIP parameters for these settings (objective in millions of USD), the time limit included."""
+    out: dict[str, Any] = {
+        "limits/time": s.time_limit_s,
+        "limits/gap": s.mip_gap,
+        "randomization/randomseedshift": s.seed,
+    }
+    if s.abs_gap_usd > 0:
+        out["limits/absgap"] = s.abs_gap_usd * OBJECTIVE_SCALE
+    if math.isfinite(s.target_usd):
+        out["limits/primal"] = s.target_usd * OBJECTIVE_SCALE
+    return out
+
+
 def use_highs_threads(threads: int) -> None:
     """HiGHS keeps one thread pool per process and refuses to run with another thread count: reset it."""
     import highspy
@@ -336,15 +350,7 @@ def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = Fals
     opt = pyo.SolverFactory("scip_direct")
     if not opt.available(exception_flag=False):
         raise PlannerError("SCIP is not available: install pyscipopt (pip install pyscipopt)")
-    options = {
-        "limits/time": s.time_limit_s,
-        "limits/gap": s.mip_gap,
-        "randomization/randomseedshift": s.seed,
-    }
-    if s.abs_gap_usd > 0:
-        options["limits/absgap"] = s.abs_gap_usd * OBJECTIVE_SCALE
-    if math.isfinite(s.target_usd):
-        options["limits/primal"] = s.target_usd * OBJECTIVE_SCALE
+    options = scip_options(s)
     # a first plan only if every integer variable holds a value (SCIP's partial solution needs them all)
     opt.config.warmstart_discrete_vars = warm_start and _integers_valued(m)
     if opt.config.warmstart_discrete_vars:
