@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import replace
 
 import networkx as nx
@@ -1358,6 +1359,47 @@ def test_a_bound_below_zero_gives_way_to_the_relaxation(demo, demo_net, monkeypa
     lp = study.relaxation_bound(inp, FAST)
     assert 0.0 < lp <= depot.objective_usd
     assert depot.bound_usd == pytest.approx(lp, rel=1e-9)
+    assert 0.0 <= result.summary()["mip_gap"] < 1.0
+
+
+def test_scip_solves_a_storage_subsets_relaxation_first_and_in_its_time(demo, demo_net, monkeypatch) -> None:
+    # SCIP's own bound is weak when it stops short, so a subset with storage is bounded by its linear
+    # relaxation too; solved after the MIP it ran the study past its time limit, so it comes first,
+    # its seconds are taken from the MIP's share, and it is not solved again
+    import cislink.planner.study as study
+
+    real_lp, real_mip = study.relaxation_bound, study.solve_checked
+    calls: list[tuple[str, float]] = []
+
+    lp_seconds: list[float] = []
+
+    def lp(inp, settings):
+        calls.append(("lp", settings.time_limit_s))
+        t0 = time.perf_counter()
+        bound = real_lp(inp, settings)
+        lp_seconds.append(time.perf_counter() - t0)
+        return bound
+
+    def mip(m, settings, **kwargs):
+        calls.append(("mip", settings.time_limit_s))
+        info = real_mip(m, settings, **kwargs)
+        return replace(info, status="time_limit", bound_usd=-2.9e16, mip_gap=1e6)  # as if stopped short
+
+    monkeypatch.setattr(study, "relaxation_bound", lp)
+    monkeypatch.setattr(study, "solve_checked", mip)
+    monkeypatch.setattr(study, "time_share", lambda remaining_s, left: 20.0)  # each subset's budget
+    scip = replace(FAST, solver="scip", time_limit_s=40)
+    result = run_study(demo, demo_net, "depots", scip)
+    depot = next(r for r in result.subsets if r.programmes == ("depot",))
+    kinds = [kind for kind, _ in calls]
+    assert kinds.count("lp") == 1  # the storage subset's, once
+    first_lp = kinds.index("lp")
+    assert "mip" in kinds[first_lp:]  # before the subset's MIP
+    assert calls[first_lp][1] == pytest.approx(10.0)  # half the subset's 20 s at most
+    later_mips = [limit for kind, limit in calls[first_lp:] if kind == "mip"]
+    assert max(later_mips) <= 20.0 - lp_seconds[0] + 1e-6  # the MIP's share lost the LP's seconds
+    inp = build_inputs(demo, demo_net, result.segments, allowed=frozenset({"depot"}), required=frozenset({"depot"}))
+    assert depot.bound_usd == pytest.approx(real_lp(inp, FAST), rel=1e-9)
     assert 0.0 <= result.summary()["mip_gap"] < 1.0
 
 
