@@ -9,8 +9,9 @@ finished; the MIP's bound stands, the cheaper plan is kept.
 
 The job runs in a process started fresh (``spawn``: the parent's HiGHS thread pool is not copied
 into it), which ignores Ctrl-C: the parent stops it when the user asks to stop, and whenever it is
-no longer wanted. A job that fails, or is not done by its deadline, gives nothing; the study goes on
-with the MIP's plan.
+no longer wanted. A job that fails, or is not done by its deadline, gives nothing, or the last
+result it reported if it reports as it goes (the depots held by period report each design's plan,
+so a second design that overruns keeps the first's); the study goes on with the MIP's plan.
 """
 
 from __future__ import annotations
@@ -37,11 +38,15 @@ GRACE_S = 5.0
 POLL_S = 0.2
 
 
-def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """The second process: run ``job`` and send back ("ok", result) or ("failed", message)."""
+def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...], reports: bool) -> None:
+    """The second process: run ``job`` and send back ("ok", result) or ("failed", message).
+
+    A job that ``reports`` is also given ``report``, which sends ("best", result so far) at once.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the job stops
     try:
-        conn.send(("ok", job(*args)))
+        extra = {"report": lambda best: conn.send(("best", best))} if reports else {}
+        conn.send(("ok", job(*args, **extra)))
     except Exception as exc:  # any failure of the job is reported to the parent, not raised here
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -49,9 +54,13 @@ def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...]) -> 
 
 
 class Beside:
-    """One job in a second process, started now, with ``seconds`` to run (its last argument is its time limit)."""
+    """One job in a second process, started now, with ``seconds`` to run (its last argument is its time limit).
 
-    def __init__(self, job: Callable[..., Any], args: tuple[Any, ...], seconds: float) -> None:
+    With ``reports``, the job takes a keyword ``report`` and calls it with each better result it
+    finds; a job not done by its deadline then gives the last of them rather than nothing.
+    """
+
+    def __init__(self, job: Callable[..., Any], args: tuple[Any, ...], seconds: float, reports: bool = False) -> None:
         self.deadline = time.perf_counter() + seconds
         self.name = getattr(job, "__name__", "job")
         self._process: BaseProcess | None = None
@@ -63,7 +72,7 @@ class Beside:
         ctx = multiprocessing.get_context("spawn")
         receive, send = ctx.Pipe(duplex=False)
         try:
-            self._process = ctx.Process(target=_child, args=(send, job, (*args, budget)), daemon=True)
+            self._process = ctx.Process(target=_child, args=(send, job, (*args, budget), reports), daemon=True)
             self._process.start()
         except OSError as exc:  # no second process on this machine: the study goes on without it
             log.warning("no second process for %s: %s", self.name, exc)
@@ -82,26 +91,35 @@ class Beside:
     def result(self, wait: bool = True) -> Any:
         """The job's result, or None if it failed, ran past its deadline, or the user asked to stop.
 
-        With ``wait`` false only a result already there is taken. The process is stopped either way.
+        A job that reports gives the last result it reported if it fails or runs past its deadline.
+        With ``wait`` false only what is there already is taken. The process is stopped either way.
         """
         try:
             if self._conn is None:
                 return None
             until = self.deadline + GRACE_S if wait else time.perf_counter()
-            while not self._conn.poll(POLL_S if wait else 0) and time.perf_counter() < until:
+            best = None  # the last result reported
+            while True:
                 if interrupt.requested():
                     return None
-            if interrupt.requested() or not self._conn.poll(0):
-                return None
-            try:
-                status, value = self._conn.recv()
-            except (EOFError, OSError):  # the process ended without a word (killed, out of memory)
-                log.warning("%s beside the MIP ended without a result", self.name)
-                return None
-            if status != "ok":
-                log.warning("%s beside the MIP failed: %s", self.name, value)
-                return None
-            return value
+                if not self._conn.poll(POLL_S if wait else 0):
+                    if time.perf_counter() < until:
+                        continue
+                    if best is not None:
+                        log.info("%s beside the MIP not done by its deadline: its last result taken", self.name)
+                    return best
+                try:
+                    status, value = self._conn.recv()
+                except (EOFError, OSError):  # the process ended without a word (killed, out of memory)
+                    log.warning("%s beside the MIP ended without a result", self.name)
+                    return best
+                if status == "best":
+                    best = value
+                elif status == "ok":
+                    return value if value is not None else best
+                else:
+                    log.warning("%s beside the MIP failed: %s", self.name, value)
+                    return best
         finally:
             self.stop()
 

@@ -673,9 +673,10 @@ def _depots_held_plan(
     holds: list[dict[tuple[str, Any], float]],
     settings: SolverSettings,
     seconds: float | None = None,
+    report: Callable[[tuple[float, dict[tuple[str, Any], float]]], None] | None = None,
 ) -> tuple[float, dict[tuple[str, Any], float]] | None:
     """The periods solved from ``start`` with each design of ``holds`` held in turn, joined: the
-    cheapest one's cost (USD) and values.
+    cheapest one's cost (USD) and values (each cheaper one passed to ``report`` as it is found).
 
     The designs share the time: each gets what is left over the designs not yet tried, and only as
     many are tried as can have :data:`MIN_DESIGN_S` each (the first always). ``seconds``
@@ -701,6 +702,8 @@ def _depots_held_plan(
         log.info("depots held by period (%s): %.6g USD", held, info.objective_usd)
         if best is None or info.objective_usd < best[0]:
             best = (info.objective_usd, plan_values(joined))
+            if report is not None:
+                report(best)
     return best
 
 
@@ -721,7 +724,7 @@ def _depots_held_beside(
     if holds is None:
         return None
     args = (scenario, network, inp, segments, plan_values(m), holds, replace(settings, threads=1))
-    return Beside(_depots_held_plan, args, settings.time_limit_s)
+    return Beside(_depots_held_plan, args, settings.time_limit_s, reports=True)
 
 
 def _cheaper_beside(m: pyo.ConcreteModel, info: SolveInfo, beside: Beside, wait: bool) -> SolveInfo:

@@ -1046,6 +1046,39 @@ def test_a_job_beside_the_mip_that_fails_or_is_not_done_gives_nothing_and_is_sto
     assert slow._process is None  # and stopped
 
 
+def test_a_job_beside_the_mip_not_done_by_its_deadline_gives_its_last_reported_result(tmp_path, monkeypatch) -> None:
+    # the depots held by period try designs one after another; a second design that overruns the
+    # deadline must not throw away the plan of the first
+    import sys
+
+    from cislink.planner import beside as beside_mod
+    from cislink.planner.beside import START_S, Beside
+
+    (tmp_path / "reporting_job.py").write_text(
+        "import time\n"
+        "def job(first, second, seconds, report):\n"
+        "    report(first)\n"
+        "    report(second)\n"
+        "    time.sleep(seconds + 60)\n"
+        "    return -1\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(beside_mod, "GRACE_S", 0.5)
+    import reporting_job
+
+    late = Beside(reporting_job.job, ("first", "second"), START_S + 2.0, reports=True)
+    assert late.result() == "second"  # the last one reported, though the job never ended
+    assert late._process is None  # stopped
+    quiet = Beside(reporting_job.job, ("first", "second"), START_S + 60.0, reports=True)
+    assert quiet._conn is not None
+    for _ in range(300):  # until it has reported (a second process takes a few seconds to start)
+        if quiet._conn.poll(0.1):
+            break
+    time.sleep(0.5)  # the second report follows the first at once
+    assert quiet.result(wait=False) == "second"  # not done, not waited for: what it reported is taken
+    sys.modules.pop("reporting_job", None)
+
+
 def test_a_subset_never_ends_at_a_plan_dearer_than_its_first(demo, demo_net) -> None:
     # a solver that is not given the first plan (SCIP) may stop at a dearer one: the first plan is
     # put back, with its cost, and the solver's bound is kept (capped at that cost)
