@@ -38,12 +38,17 @@ GRACE_S = 5.0
 POLL_S = 0.2
 
 
-def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...], reports: bool) -> None:
+def _child(
+    conn: Connection, job: Callable[..., Any], args: tuple[Any, ...], reports: bool, logs: tuple[int, str] | None
+) -> None:
     """The second process: run ``job`` and send back ("ok", result) or ("failed", message).
 
     A job that ``reports`` is also given ``report``, which sends ("best", result so far) at once.
+    ``logs`` (level and format) has the job log to standard error as the parent does.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the job stops
+    if logs is not None:
+        logging.basicConfig(level=logs[0], format=logs[1])
     try:
         extra = {"report": lambda best: conn.send(("best", best))} if reports else {}
         conn.send(("ok", job(*args, **extra)))
@@ -51,6 +56,16 @@ def _child(conn: Connection, job: Callable[..., Any], args: tuple[Any, ...], rep
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
+
+
+def _parent_logs() -> tuple[int, str] | None:
+    """The level and format this process logs with to a stream, if it does (the CLI), for the job to do the same."""
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler and handler.formatter is not None:  # not to a file
+            fmt = handler.formatter._fmt  # the format string it was made with
+            if fmt:
+                return logging.getLogger("cislink").getEffectiveLevel(), fmt
+    return None
 
 
 class Beside:
@@ -72,7 +87,9 @@ class Beside:
         ctx = multiprocessing.get_context("spawn")
         receive, send = ctx.Pipe(duplex=False)
         try:
-            self._process = ctx.Process(target=_child, args=(send, job, (*args, budget), reports), daemon=True)
+            self._process = ctx.Process(
+                target=_child, args=(send, job, (*args, budget), reports, _parent_logs()), daemon=True
+            )
             self._process.start()
         except OSError as exc:  # no second process on this machine: the study goes on without it
             log.warning("no second process for %s: %s", self.name, exc)
