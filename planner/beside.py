@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import queue
 import signal
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -80,6 +82,7 @@ class Beside:
         self.name = getattr(job, "__name__", "job")
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
+        self._messages: queue.Queue[tuple[str, Any]] = queue.Queue()
         budget = max(seconds - START_S, 1.0)
         if multiprocessing.current_process().daemon:  # a worker process (Dask, say) may not start one
             log.info("no second process for %s inside a worker process", self.name)
@@ -97,8 +100,25 @@ class Beside:
             receive.close()
         else:
             self._conn = receive
+            threading.Thread(target=self._read, args=(receive,), name=f"{self.name} reader", daemon=True).start()
         finally:
             send.close()
+
+    def _read(self, conn: Connection) -> None:
+        """Take the job's messages as they come, so that a report never waits on a full pipe.
+
+        A report of a plan can be larger than the pipe holds; unread until the MIP is done, it would
+        stop the job at its first report.
+        """
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):  # the process ended (or was stopped) without a further word
+                self._messages.put(("ended", None))
+                return
+            self._messages.put(message)
+            if message[0] != "best":
+                return
 
     @property
     def started(self) -> bool:
@@ -119,21 +139,21 @@ class Beside:
             while True:
                 if interrupt.requested():
                     return None
-                if not self._conn.poll(POLL_S if wait else 0):
+                try:
+                    status, value = self._messages.get(timeout=POLL_S) if wait else self._messages.get_nowait()
+                except queue.Empty:
                     if time.perf_counter() < until:
                         continue
                     if best is not None:
                         log.info("%s beside the MIP not done by its deadline: its last result taken", self.name)
                     return best
-                try:
-                    status, value = self._conn.recv()
-                except (EOFError, OSError):  # the process ended without a word (killed, out of memory)
-                    log.warning("%s beside the MIP ended without a result", self.name)
-                    return best
                 if status == "best":
                     best = value
                 elif status == "ok":
                     return value if value is not None else best
+                elif status == "ended":  # without a word (killed, out of memory)
+                    log.warning("%s beside the MIP ended without a result", self.name)
+                    return best
                 else:
                     log.warning("%s beside the MIP failed: %s", self.name, value)
                     return best
