@@ -31,9 +31,11 @@ from cislink.planner import interrupt
 
 log = logging.getLogger(__name__)
 
-#: Seconds the job is given less than its share: the child process's start (imports) and the
-#: hand-back of its plan.
-START_S = 3.0
+#: Seconds the job is given less than what is left of its share once its process has started
+#: (imports, its arguments read): the hand-back of its plan. The process's start is measured, not
+#: guessed: on a busy machine it took long enough that a job sized to a guessed start ran past its
+#: deadline and its plan was lost.
+HAND_BACK_S = 2.0
 #: Seconds the parent waits past the job's deadline before giving up on it.
 GRACE_S = 5.0
 #: How often (seconds) the parent, waiting for the job, checks whether the user asked to stop.
@@ -41,19 +43,27 @@ POLL_S = 0.2
 
 
 def _child(
-    conn: Connection, job: Callable[..., Any], args: tuple[Any, ...], reports: bool, logs: tuple[int, str] | None
+    conn: Connection,
+    job: Callable[..., Any],
+    args: tuple[Any, ...],
+    until: float,
+    reports: bool,
+    logs: tuple[int, str] | None,
 ) -> None:
     """The second process: run ``job`` and send back ("ok", result) or ("failed", message).
 
-    A job that ``reports`` is also given ``report``, which sends ("best", result so far) at once.
-    ``logs`` (level and format) has the job log to standard error as the parent does.
+    The job's last argument is its time limit: what is left until ``until`` (a wall-clock time)
+    less :data:`HAND_BACK_S`. A job that ``reports`` is also given ``report``, which sends
+    ("best", result so far) at once. ``logs`` (level and format) has the job log to standard error
+    as the parent does.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the job stops
     if logs is not None:
         logging.basicConfig(level=logs[0], format=logs[1])
     try:
         extra = {"report": lambda best: conn.send(("best", best))} if reports else {}
-        conn.send(("ok", job(*args, **extra)))
+        seconds = max(until - time.time() - HAND_BACK_S, 1.0)
+        conn.send(("ok", job(*args, seconds, **extra)))
     except Exception as exc:  # any failure of the job is reported to the parent, not raised here
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -83,7 +93,6 @@ class Beside:
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
         self._messages: queue.Queue[tuple[str, Any]] = queue.Queue()
-        budget = max(seconds - START_S, 1.0)
         if multiprocessing.current_process().daemon:  # a worker process (Dask, say) may not start one
             log.info("no second process for %s inside a worker process", self.name)
             return
@@ -91,7 +100,7 @@ class Beside:
         receive, send = ctx.Pipe(duplex=False)
         try:
             self._process = ctx.Process(
-                target=_child, args=(send, job, (*args, budget), reports, _parent_logs()), daemon=True
+                target=_child, args=(send, job, args, time.time() + seconds, reports, _parent_logs()), daemon=True
             )
             self._process.start()
         except OSError as exc:  # no second process on this machine: the study goes on without it
