@@ -338,8 +338,10 @@ POLISH_SHARE = 0.3
 #: (one thread): the ISRU + tug + depot subset $14.52B to $14.10B in 30 s and $14.02B in 45 s with
 #: its one tug held; the tug + depot subset $14.90B to $14.66B in 30 s and $14.56B in 57 s with two
 #: tugs held. In 8-15 s neither design had moved the weight-16 period, so a short trial of each
-#: cannot tell which to give the time to.
-MIN_DESIGN_S = 40.0
+#: cannot tell which to give the time to. A 120 s `tugs+depots` study leaves the search 78-88 s,
+#: depending on how long the smaller subsets took: at 40 s a design, a run below 80 s tried the one
+#: tug only and reported the tugs plan ($14.72B); the two-tug design reaches its $14.56B in 37 s.
+MIN_DESIGN_S = 35.0
 
 #: A subset whose first plan (from a subset without ISRU) has the plant built empty keeps this share
 #: of its time back from its MIP; if the MIP stops above the gap, that time polishes its plan with
@@ -685,7 +687,9 @@ def _depots_held_plan(
     """
     total = settings.time_limit_s if seconds is None else seconds
     deadline = time.perf_counter() + total
-    holds = holds[: max(1, math.floor(total / MIN_DESIGN_S))]
+    tried = holds[: max(1, math.floor(total / MIN_DESIGN_S))]
+    log.info("depots held by period: %d of %d designs in %.0f s", len(tried), len(holds), total)
+    holds = tried
     best: tuple[float, dict[tuple[str, Any], float]] | None = None
     for i, hold in enumerate(holds):
         if interrupt.requested():
