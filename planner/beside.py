@@ -32,9 +32,8 @@ from cislink.planner import interrupt
 log = logging.getLogger(__name__)
 
 #: Seconds the job is given less than what is left of its share once its process has started
-#: (imports, its arguments read): the hand-back of its plan. The process's start is measured, not
-#: guessed: on a busy machine it took long enough that a job sized to a guessed start ran past its
-#: deadline and its plan was lost.
+#: (imports, its arguments read): the hand-back of its plan. The start itself is measured rather
+#: than assumed, since it varies with how busy the machine is.
 HAND_BACK_S = 2.0
 #: Seconds the parent waits past the job's deadline before giving up on it.
 GRACE_S = 5.0

@@ -225,15 +225,12 @@ def solve_priced(
         t_mip0 = time.perf_counter()
         if settings.solver == "scip":  # the same part, read out of HiGHS and solved by SCIP
             x_short = solve_with_scip(short, settings)
-            mip_s = time.perf_counter() - t_mip0
-            if x_short is None:
-                return None
         else:
             short.run()
-            mip_s = time.perf_counter() - t_mip0
-            if not has_plan(short):
-                return None
-            x_short = short.getSolution().col_value
+            x_short = short.getSolution().col_value if has_plan(short) else None
+        mip_s = time.perf_counter() - t_mip0
+        if x_short is None:
+            return None
         whole = {j: float(round(x_short[k])) for k, j in enumerate(mine) if p.whole(j)}
         head = None
         if plan_months is not None and any(t is not None and t >= plan_months for t in steps):

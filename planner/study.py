@@ -299,9 +299,8 @@ def solve_subsets(
                 out[subset] = (SubsetResult(subset, None, lp, INTERRUPTED, build_s, spent), None)
                 continue
             log.warning("%s: %s", label, exc)
-            if lp_first is not None:
-                bound = lp_first
-            else:
+            bound = lp_first
+            if bound is None:
                 left = max(deadline - time.perf_counter(), LP_MIN_S)
                 bound = relaxation_bound(inp, replace(settings, time_limit_s=left))
             spent = time.perf_counter() - t0 - build_s
@@ -507,8 +506,7 @@ def _bound_from_relaxation(
     """
     if solved is None:
         solved = relaxation_bound(inp, replace(settings, time_limit_s=WEAK_BOUND_LP_S))
-    lp = solved
-    bound = max(info.bound_usd, lp, 0.0)
+    bound = max(info.bound_usd, solved, 0.0)
     if bound > info.bound_usd:
         log.info("solver's bound %.6g USD: the linear relaxation's, %.6g USD, instead", info.bound_usd, bound)
     return replace(info, bound_usd=bound, mip_gap=relative_gap(info.objective_usd, bound))
@@ -687,9 +685,9 @@ def _depots_held_plan(
     """
     total = settings.time_limit_s if seconds is None else seconds
     deadline = time.perf_counter() + total
-    tried = holds[: max(1, math.floor(total / MIN_DESIGN_S))]
-    log.info("depots held by period: %d of %d designs in %.0f s", len(tried), len(holds), total)
-    holds = tried
+    designs = len(holds)
+    holds = holds[: max(1, math.floor(total / MIN_DESIGN_S))]
+    log.info("depots held by period: %d of %d designs in %.0f s", len(holds), designs, total)
     best: tuple[float, dict[tuple[str, Any], float]] | None = None
     for i, hold in enumerate(holds):
         if interrupt.requested():
