@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 #: (imports, its arguments read): the hand-back of its plan. The start itself is measured rather
 #: than assumed, since it varies with how busy the machine is.
 HAND_BACK_S = 2.0
-#: Seconds the parent waits past the job's deadline before giving up on it.
+#: Seconds the parent waits past the job's deadline before giving up on it, if the job has
+#: reported nothing by then. A job that has reported is not waited for past its deadline: the
+#: deadline is the end of the time the user gave, and the last report is taken.
 GRACE_S = 5.0
 #: How often (seconds) the parent, waiting for the job, checks whether the user asked to stop.
 POLL_S = 0.2
@@ -150,7 +152,8 @@ class Beside:
                 try:
                     status, value = self._messages.get(timeout=POLL_S) if wait else self._messages.get_nowait()
                 except queue.Empty:
-                    if time.perf_counter() < until:
+                    now = time.perf_counter()
+                    if now < until and (best is None or now < self.deadline):
                         continue
                     if best is not None:
                         log.info("%s beside the MIP not done by its deadline: its last result taken", self.name)

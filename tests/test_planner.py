@@ -1065,11 +1065,14 @@ def test_a_job_beside_the_mip_not_done_by_its_deadline_gives_its_last_reported_r
         "    return -1\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(beside_mod, "GRACE_S", 0.5)
+    # the grace past the deadline is for a job that has reported nothing; one that has reported is
+    # not waited for past the end of the time the user gave
+    monkeypatch.setattr(beside_mod, "GRACE_S", 600.0)
     import reporting_job
 
     late = Beside(reporting_job.job, ("first", "second"), 10.0, reports=True)
     assert late.result() == "second"  # the last one reported, though the job never ended
+    assert time.perf_counter() < late.deadline + 60.0  # not the grace's 600 s past it
     assert late._process is None  # stopped
     big = "x" * 1_000_000  # a report larger than a pipe holds must not stop the job until it is read
     quiet = Beside(reporting_job.job, (big, "second"), 60.0, reports=True)
