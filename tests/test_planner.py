@@ -1012,6 +1012,50 @@ def test_the_depots_held_by_period_beside_the_mip_hand_back_a_cheaper_plan_and_k
     assert_plan_satisfies_every_row(m, relative=True)
 
 
+def test_a_subset_too_short_for_a_design_runs_its_mip_again_with_another_seed_and_keeps_the_higher_bound(
+    demo, demo_net
+) -> None:
+    # the second core searches designs only if one can have its time; otherwise it runs the same MIP
+    # with the next seed, and the subset keeps the higher of the two bounds and the cheaper plan
+    from cislink.planner.study import MIN_DESIGN_S, _better_of_race, _mip_with_another_seed, _second_core
+    from cislink.planner.warmstart import plan_values
+
+    segments = [Segment(0, 6, 1.0), Segment(6, 6, 1.0)]
+    both = frozenset({"tug", "depot"})
+    inp = build_inputs(demo, demo_net, segments, allowed=both, required=both)
+    m = build_model(inp)
+    info = solve_checked(m, FAST)
+    long_enough = _second_core(demo, demo_net, inp, segments, m, replace(FAST, time_limit_s=MIN_DESIGN_S))
+    assert long_enough is not None and long_enough.name == "_depots_held_plan"
+    long_enough.stop()
+    spare = next(idx for idx in m.launches if idx[-1] == 7)
+    m.launches[spare].set_value(round(m.launches[spare].value) + 1)
+    padded = pyo.value(m.total_cost) * 1e6
+    weak = replace(info, objective_usd=padded, bound_usd=info.bound_usd * 0.5, status="time_limit")
+    race = _second_core(demo, demo_net, inp, segments, m, replace(FAST, time_limit_s=MIN_DESIGN_S - 1))
+    assert race is not None and race.name == _mip_with_another_seed.__name__
+    after = _better_of_race(m, replace(weak, mip_gap=0.5), race, FAST)
+    assert after.objective_usd < padded * (1 - 1e-4)  # its cheaper plan, loaded into the model
+    assert after.objective_usd == pytest.approx(pyo.value(m.total_cost) * 1e6, rel=1e-9)
+    assert after.bound_usd > weak.bound_usd  # its higher bound, which proves the plan within the gap
+    assert after.bound_usd <= after.objective_usd
+    assert after.mip_gap <= FAST.mip_gap and after.status == "optimal"
+    assert_plan_satisfies_every_row(m, relative=True)
+    # a MIP already within its gap does not wait for the other
+    again = _second_core(demo, demo_net, inp, segments, m, replace(FAST, time_limit_s=MIN_DESIGN_S - 1))
+    exact = replace(info, objective_usd=after.objective_usd, bound_usd=after.objective_usd, mip_gap=0.0)
+    assert _better_of_race(m, exact, again, FAST).bound_usd == exact.bound_usd
+    assert plan_values(m)  # the plan is still there
+
+
+def test_the_routes_held_start_gets_its_share_but_at_least_the_seconds_it_needs() -> None:
+    from cislink.planner.study import ROUTES_HELD_MIN_S, ROUTES_HELD_SHARE, routes_held_seconds
+
+    assert routes_held_seconds(100.0) == pytest.approx(100.0 * ROUTES_HELD_SHARE)
+    assert routes_held_seconds(25.0) == ROUTES_HELD_MIN_S  # a quarter of 25 s is too short
+    assert routes_held_seconds(12.0) == 6.0  # never more than half the subset's time
+
+
 def test_the_subset_with_every_programme_gets_two_shares_of_the_study_time() -> None:
     from cislink.planner.study import LAST_SUBSET_WEIGHT, time_share
 
