@@ -23,6 +23,7 @@ import pyomo.environ as pyo
 from cislink.errors import PlannerError
 from cislink.planner import interrupt
 from cislink.planner.blocks.objective import OBJECTIVE_SCALE
+from cislink.planner.warmstart import tidy
 
 if TYPE_CHECKING:
     from cislink.scenarios.schema import Scenario
@@ -125,6 +126,8 @@ def solve_model(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool
     """
     settings.check()
     start = time.perf_counter()
+    if warm_start:
+        tidy(m)
     if settings.solver == "highs":
         status, obj, bound = _solve_highs(m, settings, warm_start)
     else:

@@ -47,6 +47,27 @@ def start_from(m: pyo.ConcreteModel, values: Values) -> None:
     fill_defined(m)
 
 
+def tidy(m: pyo.ConcreteModel) -> None:
+    """Round the whole-number variables of the plan ``m`` holds and put every value within its bounds.
+
+    A plan read back from a solver has whole numbers a hair off (2.9999999) and values a hair past
+    their bounds. Handed to HiGHS as a first plan it passes HiGHS's feasibility check, yet on the
+    reference scenario's tug + depot subset it made the MIP's root LP take 7.1-7.9 s where the same
+    plan tidied took 1.6-1.7 s (74 values out of bounds, 7 whole numbers off; rounding or clipping
+    alone each cured it), and the bound after 12 s was $12.49B instead of $12.74B.
+    """
+    for v in m.component_data_objects(pyo.Var, active=True):
+        if v.fixed or v.value is None:
+            continue
+        value = float(round(v.value)) if v.is_integer() else v.value
+        if v.lb is not None:
+            value = max(value, v.lb)
+        if v.ub is not None:
+            value = min(value, v.ub)
+        if value != v.value:
+            v.set_value(value, skip_validation=True)
+
+
 def fill_defined(m: pyo.ConcreteModel) -> None:
     """Give each variable that an equality defines as a sum of others (``m._cislink_defined``) that sum's value.
 
