@@ -276,22 +276,20 @@ def solve_subsets(
                 if seedable:  # time kept back to polish the MIP's plan with the plant seeded
                     limited = replace(limited, time_limit_s=limited.time_limit_s * (1 - SEED_POLISH_SHARE))
                 first_plan = _snapshot(m) if donor is not None else None
-                beside = None
+                second = None
                 if held_beside:  # on a core of its own for as long as the MIP runs
-                    beside = _second_core(scenario, network, inp, segments, m, limited)
-                    if beside is not None and beside.started:
+                    second = _second_core(scenario, network, inp, segments, m, limited)
+                    if second is not None and second[0].started:
                         limited = replace(limited, threads=limited.threads - 1)
                 try:
                     info = solve_checked(m, limited, warm_start=donor is not None)
                     if first_plan is not None:
                         info = _no_dearer_than(m, info, first_plan)
-                    if beside is not None and beside.name == _mip_with_another_seed.__name__:
-                        info = _better_of_race(m, info, beside, limited)
-                    elif beside is not None:
-                        info = _cheaper_beside(m, info, beside, wait=info.mip_gap > limited.mip_gap)
+                    if second is not None:
+                        info = second[1](info)
                 finally:
-                    if beside is not None:
-                        beside.stop()
+                    if second is not None:
+                        second[0].stop()
                 if seedable and info.mip_gap > limited.mip_gap and not interrupt.requested():
                     info = _seed_and_polish(m, info, limited, budget - before - info.solve_seconds)
                 info = replace(info, solve_seconds=info.solve_seconds + before)
@@ -733,16 +731,21 @@ def _second_core(
     segments: list[Segment],
     m: pyo.ConcreteModel,
     settings: SolverSettings,
-) -> Beside | None:
-    """What the second core does while the subset's MIP runs for ``settings.time_limit_s``.
+) -> tuple[Beside, Callable[[SolveInfo], SolveInfo]] | None:
+    """What the second core does while the subset's MIP runs for ``settings.time_limit_s``, and
+    how its result is folded into the MIP's once that is done.
 
     The depots held by period (:func:`_depots_held_beside`) if a design can have
     :data:`MIN_DESIGN_S` of that time; otherwise the same MIP with another seed
     (:func:`_mip_with_another_seed`), whose bound may end higher.
     """
     if settings.time_limit_s >= MIN_DESIGN_S:
-        return _depots_held_beside(scenario, network, inp, segments, m, settings)
-    return Beside(_mip_with_another_seed, (inp, plan_values(m), settings), settings.time_limit_s)
+        beside = _depots_held_beside(scenario, network, inp, segments, m, settings)
+        if beside is None:
+            return None
+        return beside, lambda info: _cheaper_beside(m, info, beside, wait=info.mip_gap > settings.mip_gap)
+    race = Beside(_mip_with_another_seed, (inp, plan_values(m), settings), settings.time_limit_s)
+    return race, lambda info: _better_of_race(m, info, race, settings)
 
 
 def _mip_with_another_seed(
@@ -783,13 +786,13 @@ def _better_of_race(m: pyo.ConcreteModel, info: SolveInfo, race: Beside, setting
         info.objective_usd,
         info.bound_usd,
     )
-    if cost < info.objective_usd * (1 - 1e-9):
+    info = replace(info, bound_usd=max(info.bound_usd, bound))
+    plan_cost = info.objective_usd
+    if cost < plan_cost * (1 - 1e-9):
         start_from(m, values)
-        info = replace(info, objective_usd=pyo.value(m.total_cost) / OBJECTIVE_SCALE)
-    bound = min(max(info.bound_usd, bound), info.objective_usd)
-    gap = relative_gap(info.objective_usd, bound)
-    status = "optimal" if gap <= settings.mip_gap + 1e-9 else info.status
-    return replace(info, bound_usd=bound, mip_gap=gap, status=status)
+        plan_cost = pyo.value(m.total_cost) / OBJECTIVE_SCALE  # the plan as this model prices it
+    info = _with_plan_cost(info, plan_cost)
+    return replace(info, status="optimal" if info.mip_gap <= settings.mip_gap + 1e-9 else info.status)
 
 
 def _depots_held_beside(

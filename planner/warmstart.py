@@ -33,15 +33,9 @@ def start_from(m: pyo.ConcreteModel, values: Values) -> None:
     """
     for var in m.component_objects(pyo.Var, active=True):
         for index, v in var.items():
-            if v.fixed:
-                continue
-            value = values.get((var.local_name, index), 0.0)
-            lb, ub = v.lb, v.ub
-            if lb is not None:
-                value = max(value, lb)
-            if ub is not None:
-                value = min(value, ub)
-            v.set_value(value, skip_validation=True)
+            if not v.fixed:
+                v.set_value(values.get((var.local_name, index), 0.0), skip_validation=True)
+    tidy(m)
     if hasattr(m, "depot_any") and not any((v.value or 0) > 0.5 for v in m.depot_built.values()):
         next(iter(m.depot_built.values())).set_value(1)
     fill_defined(m)

@@ -1017,7 +1017,7 @@ def test_a_subset_too_short_for_a_design_runs_its_mip_again_with_another_seed_an
 ) -> None:
     # the second core searches designs only if one can have its time; otherwise it runs the same MIP
     # with the next seed, and the subset keeps the higher of the two bounds and the cheaper plan
-    from cislink.planner.study import MIN_DESIGN_S, _better_of_race, _mip_with_another_seed, _second_core
+    from cislink.planner.study import MIN_DESIGN_S, _mip_with_another_seed, _second_core
     from cislink.planner.warmstart import plan_values
 
     segments = [Segment(0, 6, 1.0), Segment(6, 6, 1.0)]
@@ -1026,15 +1026,15 @@ def test_a_subset_too_short_for_a_design_runs_its_mip_again_with_another_seed_an
     m = build_model(inp)
     info = solve_checked(m, FAST)
     long_enough = _second_core(demo, demo_net, inp, segments, m, replace(FAST, time_limit_s=MIN_DESIGN_S))
-    assert long_enough is not None and long_enough.name == "_depots_held_plan"
-    long_enough.stop()
+    assert long_enough is not None and long_enough[0].name == "_depots_held_plan"
+    long_enough[0].stop()
     spare = next(idx for idx in m.launches if idx[-1] == 7)
     m.launches[spare].set_value(round(m.launches[spare].value) + 1)
     padded = pyo.value(m.total_cost) * 1e6
     weak = replace(info, objective_usd=padded, bound_usd=info.bound_usd * 0.5, status="time_limit")
     race = _second_core(demo, demo_net, inp, segments, m, replace(FAST, time_limit_s=MIN_DESIGN_S - 1))
-    assert race is not None and race.name == _mip_with_another_seed.__name__
-    after = _better_of_race(m, replace(weak, mip_gap=0.5), race, FAST)
+    assert race is not None and race[0].name == _mip_with_another_seed.__name__
+    after = race[1](replace(weak, mip_gap=0.5))
     assert after.objective_usd < padded * (1 - 1e-4)  # its cheaper plan, loaded into the model
     assert after.objective_usd == pytest.approx(pyo.value(m.total_cost) * 1e6, rel=1e-9)
     assert after.bound_usd > weak.bound_usd  # its higher bound, which proves the plan within the gap
@@ -1044,7 +1044,8 @@ def test_a_subset_too_short_for_a_design_runs_its_mip_again_with_another_seed_an
     # a MIP already within its gap does not wait for the other
     again = _second_core(demo, demo_net, inp, segments, m, replace(FAST, time_limit_s=MIN_DESIGN_S - 1))
     exact = replace(info, objective_usd=after.objective_usd, bound_usd=after.objective_usd, mip_gap=0.0)
-    assert _better_of_race(m, exact, again, FAST).bound_usd == exact.bound_usd
+    assert again is not None
+    assert again[1](exact).bound_usd == exact.bound_usd
     assert plan_values(m)  # the plan is still there
 
 
