@@ -351,6 +351,46 @@ def test_segments_solved_apart_bound_the_whole_model_and_join_into_one_of_its_pl
     assert_plan_satisfies_every_row(m)
 
 
+@pytest.mark.parametrize("second", ["process", "not started", "nothing back"])
+def test_segments_solved_side_by_side_give_the_plan_and_bound_of_segments_solved_in_turn(
+    demo, demo_net, monkeypatch, second
+) -> None:
+    # with two threads every second segment goes to a second process; what it hands back joins the
+    # plan as if solved here, and a process that cannot start or hands back nothing costs no segment
+    from cislink.planner import segments as seg_mod
+
+    segments = [Segment(0, 6, 1.0), Segment(6, 6, 3.0)]
+    depot = frozenset({"depot"})
+    inp = build_inputs(demo, demo_net, segments, allowed=depot, required=depot)
+    _, in_turn, _ = seg_mod.solve_by_segment(demo, demo_net, inp, segments, FAST)
+    jobs: list[int] = []
+    real = seg_mod.Beside
+
+    class Recorded(real):
+        def __init__(self, job, args, seconds, reports=False):
+            jobs.append(len(args[0]))
+            if second == "process":
+                super().__init__(job, args, seconds, reports)
+            else:
+                self._conn = object() if second == "nothing back" else None
+
+        def result(self, wait=True):
+            return super().result(wait) if second == "process" else None
+
+        def stop(self):
+            if second == "process":
+                super().stop()
+
+    monkeypatch.setattr(seg_mod, "Beside", Recorded)
+    m, beside, _ = seg_mod.solve_by_segment(demo, demo_net, inp, segments, replace(FAST, threads=2))
+    assert jobs == [1]  # the second of the two segments
+    assert beside.objective_usd == pytest.approx(in_turn.objective_usd, rel=2 * FAST.mip_gap)
+    assert beside.bound_usd <= in_turn.objective_usd * (1 + 1e-6)
+    assert in_turn.bound_usd <= beside.objective_usd * (1 + 1e-6)
+    assert pyo.value(m.total_cost) / 1e-6 == pytest.approx(beside.objective_usd, rel=1e-9)
+    assert_plan_satisfies_every_row(m)
+
+
 def test_a_segments_share_of_the_plan_is_renumbered_from_its_first_month() -> None:
     from cislink.planner.segments import shift_values
 
