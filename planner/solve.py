@@ -131,7 +131,7 @@ def solve_model(m: pyo.ConcreteModel, settings: SolverSettings, warm_start: bool
     if settings.solver == "highs":
         status, obj, bound = _solve_highs(m, settings, warm_start, start)
     else:
-        status, obj, bound = _solve_scip(m, settings, warm_start)
+        status, obj, bound = _solve_scip(m, settings, warm_start, start)
     seconds = time.perf_counter() - start
     if obj is None and status == interrupt.INTERRUPTED:
         raise PlannerError(f"{settings.solver} was stopped after {seconds:.1f} s, before it found any plan")
@@ -360,8 +360,34 @@ def _solve_highs(
     return status, None, bound
 
 
-def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = False) -> tuple[str, float | None, float]:
-    """Solve ``m`` with SCIP through ``scip_direct``, on one thread.
+@functools.cache
+def _timed_scip_class() -> type:
+    """Pyomo's ``scip_direct`` solver, its time limit counted from when the caller's solve began.
+
+    Made on first use, so that importing this module does not import Pyomo's solver plugins.
+    """
+    base = type(pyo.SolverFactory("scip_direct"))
+
+    class TimedScip(base):  # type: ignore[misc, valid-type]
+        #: When the caller's solve began (``time.perf_counter``); its time limit counts from then.
+        began: float | None = None
+
+        def _create_solver_model(self, model: Any, config: Any) -> Any:
+            made = super()._create_solver_model(model, config)
+            options = config.solver_options
+            limit = options.value().get("limits/time")  # a ConfigDict: its get gives the entry, not the value
+            if self.began is not None and limit is not None:  # less what building SCIP's model took
+                spent = time.perf_counter() - self.began
+                options["limits/time"] = max(limit - spent, limit * MIN_RUN_SHARE)
+            return made
+
+    return TimedScip
+
+
+def _solve_scip(
+    m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = False, began: float | None = None
+) -> tuple[str, float | None, float]:
+    """Solve ``m`` with SCIP through ``scip_direct``, on one thread; the time limit counts from ``began``.
 
     SCIP's branch and bound is sequential: ``parallel/maxnthreads`` is read only by its concurrent
     mode, which ``scip_direct`` does not start, so ``--threads`` gives SCIP no second thread (the
@@ -369,7 +395,8 @@ def _solve_scip(m: pyo.ConcreteModel, s: SolverSettings, warm_start: bool = Fals
     """
     if interrupt.stopping():  # SCIP cannot be cancelled once started (cislink.planner.interrupt)
         return interrupt.INTERRUPTED, None, -math.inf
-    opt = pyo.SolverFactory("scip_direct")
+    opt = _timed_scip_class()()
+    opt.began = time.perf_counter() if began is None else began
     if not opt.available(exception_flag=False):
         raise PlannerError("SCIP is not available: install pyscipopt (pip install pyscipopt)")
     options = scip_options(s)
