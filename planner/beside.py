@@ -138,8 +138,9 @@ class Beside:
     def result(self, wait: bool = True) -> Any:
         """The job's result, or None if it failed, ran past its deadline, or the user asked to stop.
 
-        A job that reports gives the last result it reported if it fails or runs past its deadline.
-        With ``wait`` false only what is there already is taken. The process is stopped either way.
+        A job that reports gives the last result it reported if it fails, runs past its deadline or
+        the user asks to stop (Ctrl-C keeps what was found). With ``wait`` false only what is there
+        already is taken. The process is stopped either way.
         """
         try:
             if self._conn is None:
@@ -147,11 +148,15 @@ class Beside:
             until = self.deadline + GRACE_S if wait else time.perf_counter()
             best = None  # the last result reported
             while True:
-                if interrupt.requested():
-                    return None
+                stopping = interrupt.requested()  # then only what is there already is taken
                 try:
-                    status, value = self._messages.get(timeout=POLL_S) if wait else self._messages.get_nowait()
+                    if wait and not stopping:
+                        status, value = self._messages.get(timeout=POLL_S)
+                    else:
+                        status, value = self._messages.get_nowait()
                 except queue.Empty:
+                    if stopping:
+                        return best
                     now = time.perf_counter()
                     if now < until and (best is None or now < self.deadline):
                         continue

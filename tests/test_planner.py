@@ -1203,6 +1203,7 @@ def test_a_job_beside_the_mip_not_done_by_its_deadline_gives_its_last_reported_r
     import sys
 
     from cislink.planner import beside as beside_mod
+    from cislink.planner import interrupt
     from cislink.planner.beside import Beside
 
     (tmp_path / "reporting_job.py").write_text(
@@ -1230,6 +1231,18 @@ def test_a_job_beside_the_mip_not_done_by_its_deadline_gives_its_last_reported_r
             break
         time.sleep(0.1)
     assert quiet.result(wait=False) == "second"  # not done, not waited for: what it reported is taken
+    # a stop asked for by the user (Ctrl-C) keeps what the job has reported, and waits for nothing more
+    stopped = Beside(reporting_job.job, ("first", "second"), 60.0, reports=True)
+    for _ in range(300):
+        if stopped._messages.qsize() >= 2:
+            break
+        time.sleep(0.1)
+    with interrupt.stop_on_interrupt(message=None):
+        interrupt.request_stop()
+        asked = time.perf_counter()
+        assert stopped.result() == "second"
+        assert time.perf_counter() - asked < 10.0  # not the job's 60 s, nor its grace
+    assert stopped._process is None
     sys.modules.pop("reporting_job", None)
 
 
