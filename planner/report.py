@@ -196,11 +196,18 @@ def sensitivity_rows(results: list[StudyResult]) -> list[tuple[str, ...]]:
 
 def plot_sensitivity(results: list[StudyResult], path: Path) -> Path:
     """Bar chart: cost per case (top), Earth launches and launch mass per case, and each case's DDTE
-    break-even beside the DDTE assumed (bottom)."""
+    break-even beside the DDTE assumed (bottom).
+
+    The top panel hatches each bar from the case's proven lower bound up to its plan, where the
+    optimum lies, names the gap above bars whose gap exceeds :data:`GAP_SHOWN`, and marks the cost
+    with every programme of the case built.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     summaries = [r.summary() for r in results]
     cases = [r.case for r in results]
@@ -212,12 +219,40 @@ def plot_sensitivity(results: list[StudyResult], path: Path) -> Path:
         3, 1, figsize=(10, 10.5), sharex=True, constrained_layout=True, height_ratios=(3, 2.2, 2)
     )
     bars = ax1.bar(cases, cost, color=["#7f7f7f" if c == "none" else "#1f77b4" for c in cases])
-    for b, c in zip(bars, cost, strict=True):
-        label = f"${c:,.1f}B" + (f"\n{100 * (c / base - 1):+.0f}%" if base and c != base else "")
-        ax1.annotate(label, (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=9)
+    # where the optimum may lie: from the proven lower bound up to the plan (no band if none is proven)
+    bound = [_proven_bound_usd(s) / 1e9 for s in summaries]
+    low = [b if math.isfinite(b) else c for b, c in zip(bound, cost, strict=True)]
+    ax1.bar(
+        cases,
+        [c - lo for c, lo in zip(cost, low, strict=True)],
+        bottom=low,
+        color="none",
+        edgecolor="white",
+        hatch="///",
+        linewidth=0,
+    )
     built = [(_built_cost(s) or math.nan) / 1e9 for s in summaries]
-    ax1.scatter(range(len(cases)), built, marker="_", s=900, color="black", zorder=3, label="every programme built")
-    ax1.legend(loc="upper right")
+    for b, c, s, top in zip(bars, cost, summaries, built, strict=True):
+        label = f"${c:,.1f}B" + (f"\n{100 * (c / base - 1):+.0f}%" if base and c != base else "")
+        gap = s.get("mip_gap")
+        if gap is not None and gap > GAP_SHOWN:
+            label += f"\ngap {100 * gap:.1f}%"
+        above = max(c, top) if math.isfinite(top) else c  # clear of the "every programme built" tick
+        ax1.annotate(
+            label,
+            (b.get_x() + b.get_width() / 2, above),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
+    ax1.scatter(range(len(cases)), built, marker="_", s=900, color="black", zorder=3)
+    ax1.legend(
+        [Line2D([], [], color="black"), Patch(facecolor="#1f77b4", edgecolor="white", hatch="///")],
+        ["every programme built", "proven lower bound to plan: the optimum lies here"],
+        loc="upper right",
+    )
     ax1.set_ylabel("total cost over the horizon (USD billion)")
     ax1.set_ylim(0, max([*cost, *(b for b in built if math.isfinite(b))]) * 1.25)
     ax1.set_title(f"Infrastructure sensitivity: {results[0].plan.scenario}")
@@ -239,6 +274,18 @@ def plot_sensitivity(results: list[StudyResult], path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+#: The sensitivity chart names a case's gap above its bar when it is larger than this.
+GAP_SHOWN = 0.01
+
+
+def _proven_bound_usd(summary: dict[str, Any]) -> float:
+    """A case's proven lower bound (USD), or NaN if it has none (a stop before every subset began)."""
+    bound = summary.get("bound_usd")
+    if summary.get("mip_gap") is None or bound is None or not math.isfinite(bound):
+        return math.nan
+    return float(bound)
 
 
 def _plot_break_even(ax: Any, summaries: list[dict[str, Any]]) -> None:

@@ -66,6 +66,19 @@ def test_a_gap_left_by_the_time_limit_says_more_time_may_help(capsys: pytest.Cap
     assert gap["time_limit"].startswith(gap["optimal"]) and "longer --time-limit" in gap["time_limit"]
 
 
+def test_the_sensitivity_chart_bands_only_a_proven_bound() -> None:
+    # the hatched band runs from a case's proven lower bound to its plan; a case stopped before every
+    # subset began has no proven bound (its gap is None), and no band may suggest one
+    import math
+
+    from cislink.planner.report import _proven_bound_usd
+
+    assert _proven_bound_usd({"bound_usd": 12.8e9, "mip_gap": 0.084}) == 12.8e9
+    assert math.isnan(_proven_bound_usd({"bound_usd": 12.8e9, "mip_gap": None}))
+    assert math.isnan(_proven_bound_usd({"bound_usd": None, "mip_gap": 0.01}))
+    assert math.isnan(_proven_bound_usd({"bound_usd": -math.inf, "mip_gap": 0.01}))
+
+
 def test_sensitivity_writes_a_png_and_one_table(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["study", "quick-demo", "--sensitivity", "--time-limit", "60", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
