@@ -130,6 +130,10 @@ class Beside:
             if message[0] != "best":
                 return
 
+    def has_reported(self) -> bool:
+        """Whether the job has reported anything yet (a job may report at once to say it is running)."""
+        return self._conn is not None and not self._messages.empty()
+
     @property
     def started(self) -> bool:
         """Whether the second process was started (it may not be, inside a worker process say)."""

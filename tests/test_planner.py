@@ -351,12 +351,13 @@ def test_segments_solved_apart_bound_the_whole_model_and_join_into_one_of_its_pl
     assert_plan_satisfies_every_row(m)
 
 
-@pytest.mark.parametrize("second", ["process", "not started", "nothing back"])
+@pytest.mark.parametrize("second", ["process", "still starting", "not started", "nothing back"])
 def test_segments_solved_side_by_side_give_the_plan_and_bound_of_segments_solved_in_turn(
     demo, demo_net, monkeypatch, second
 ) -> None:
     # with two threads every second segment goes to a second process; what it hands back joins the
-    # plan as if solved here, and a process that cannot start or hands back nothing costs no segment
+    # plan as if solved here, and a process that cannot start, is still starting when this one is
+    # done, or hands back nothing costs no segment
     from cislink.planner import segments as seg_mod
 
     segments = [Segment(0, 6, 1.0), Segment(6, 6, 3.0)]
@@ -372,7 +373,16 @@ def test_segments_solved_side_by_side_give_the_plan_and_bound_of_segments_solved
             if second == "process":
                 super().__init__(job, args, seconds, reports)
             else:
-                self._conn = object() if second == "nothing back" else None
+                self._conn = None if second == "not started" else object()
+
+        def has_reported(self):
+            if second == "process":  # wait for the second process to be running: its hand-back is tested
+                for _ in range(600):
+                    if super().has_reported():
+                        break
+                    time.sleep(0.1)
+                return super().has_reported()
+            return second == "nothing back"
 
         def result(self, wait=True):
             return super().result(wait) if second == "process" else None
