@@ -308,17 +308,23 @@ def _cancellable_highs_class() -> type:
         began: float | None = None
 
         def _solve(self, timer: Any) -> Any:
-            limit = self.config.time_limit
-            if self.began is not None and limit is not None:  # less what handing the model over took
-                self.config.time_limit = max(limit - (time.perf_counter() - self.began), limit * MIN_RUN_SHARE)
+            if self.config.time_limit is not None:  # less what handing the model over took
+                self.config.time_limit = _limit_left(self.config.time_limit, self.began)
             with interrupt.cancellable(self._solver_model):
                 return super()._solve(timer)
 
     return CancellableHighs
 
 
-#: HiGHS runs for at least this share of a solve's time limit, however long the model took to hand over.
+#: A solver runs for at least this share of a solve's time limit, however long the model took to hand over.
 MIN_RUN_SHARE = 0.5
+
+
+def _limit_left(limit_s: float, began: float | None) -> float:
+    """What a solver may still run of ``limit_s`` counted from ``began`` (``time.perf_counter``), at least half."""
+    if began is None:
+        return limit_s
+    return max(limit_s - (time.perf_counter() - began), limit_s * MIN_RUN_SHARE)
 
 
 def _solve_highs(
@@ -376,9 +382,8 @@ def _timed_scip_class() -> type:
             made = super()._create_solver_model(model, config)
             options = config.solver_options
             limit = options.value().get("limits/time")  # a ConfigDict: its get gives the entry, not the value
-            if self.began is not None and limit is not None:  # less what building SCIP's model took
-                spent = time.perf_counter() - self.began
-                options["limits/time"] = max(limit - spent, limit * MIN_RUN_SHARE)
+            if limit is not None:  # less what building SCIP's model took
+                options["limits/time"] = _limit_left(limit, self.began)
             return made
 
     return TimedScip
